@@ -1,0 +1,55 @@
+/* slidefrag: whole-slide images to annotation-ready fragments. */
+#include <glib.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "slidefrag/error.h"
+#include "slidefrag/version.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"info", sf_cmd_info, "describe a slide: vendor, levels, resolution"},
+    {"run", sf_cmd_run, "find tissue and cut fragments with a manifest"},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "Usage: slidefrag COMMAND [OPTION...]\n\n"
+                "Turns whole-slide images into annotation-ready fragments.\n\nCommands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(to, "\n'slidefrag COMMAND --help' lists a command's options.\n"
+                "  --version  print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    /* Numbers in files we write and read must not follow the user's locale. */
+    setlocale(LC_NUMERIC, "C");
+    if (argc < 2) {
+        usage(stderr);
+        return SF_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return SF_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("slidefrag %s\n", SLIDEFRAG_VERSION);
+        return SF_EXIT_OK;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "slidefrag: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return SF_EXIT_USAGE;
+}

@@ -1,0 +1,3 @@
+#include "slidefrag/error.h"
+
+G_DEFINE_QUARK(slidefrag-error-quark, sf_error)

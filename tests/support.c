@@ -1,0 +1,85 @@
+#include "support.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+
+#include "slidefrag/image_io.h"
+
+char *test_fixture(const char *name)
+{
+    return g_build_filename(SLIDEFRAG_SOURCE_DIR, "fixtures", name, NULL);
+}
+
+char *test_make_tmpdir(void)
+{
+    GError *error = NULL;
+    char *dir = g_dir_make_tmp("slidefrag-test-XXXXXX", &error);
+    assert_non_null(dir);
+    return dir;
+}
+
+void test_remove_tree(const char *path)
+{
+    g_autofree char *quoted = g_shell_quote(path);
+    g_autofree char *cmd = g_strdup_printf("rm -rf -- %s", quoted);
+    int status = system(cmd);
+    assert_int_equal(status, 0);
+}
+
+int test_run_slidefrag(const char *const *argv, char **out, char **err)
+{
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, (char *)SLIDEFRAG_BINARY);
+    for (const char *const *a = argv; *a; a++)
+        g_ptr_array_add(args, (char *)*a);
+    g_ptr_array_add(args, NULL);
+    int wait_status = 0;
+    GError *error = NULL;
+    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &wait_status, &error);
+    g_ptr_array_free(args, TRUE);
+    if (!ok)
+        fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    return 128 + WTERMSIG(wait_status);
+}
+
+sf_image test_image_new(int width, int height, int channels)
+{
+    sf_image image = {
+        .data = g_malloc0((size_t)width * height * channels + 1),
+        .width = width,
+        .height = height,
+        .channels = channels,
+        .stride = (size_t)width * channels,
+    };
+    return image;
+}
+
+void test_image_free(sf_image *image)
+{
+    g_free(image->data);
+    image->data = NULL;
+}
+
+sf_image test_image_load_png(const char *path, int channels)
+{
+    GError *error = NULL;
+    int width = 0, height = 0;
+    uint8_t *pixels = sf_png_load(path, channels, &width, &height, &error);
+    if (!pixels)
+        fail_msg("%s", error->message);
+    sf_image image = {
+        .data = pixels,
+        .width = width,
+        .height = height,
+        .channels = channels,
+        .stride = (size_t)width * channels,
+    };
+    return image;
+}

@@ -1,0 +1,27 @@
+/* Shared helpers for the cmocka tests. Include after cmocka's headers. */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "slidefrag/core.h"
+
+/* Absolute path of a file under fixtures/; g_free it. */
+char *test_fixture(const char *name);
+
+/* A fresh empty directory under the system temp dir; removed by
+ * test_remove_tree(). g_free the path. */
+char *test_make_tmpdir(void);
+void test_remove_tree(const char *path);
+
+/* Runs the built slidefrag binary with argv (NULL-terminated, without
+ * argv[0]); returns its exit status (or 128+signal), captures output when
+ * out/err are non-NULL (g_free them). */
+int test_run_slidefrag(const char *const *argv, char **out, char **err);
+
+/* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
+sf_image test_image_new(int width, int height, int channels);
+void test_image_free(sf_image *image);
+
+/* Loads a PNG fixture (see sf_png_load) into an owning sf_image. */
+sf_image test_image_load_png(const char *path, int channels);
