@@ -91,7 +91,9 @@ typedef enum sf_morph_op {
  * (kw, kh)), the default anchor (kw/2, kh/2) and the default border (pixels
  * outside the image never add or remove foreground). Works on any 8-bit
  * single-channel image, not only binary masks. src and dst may be the same
- * image. Rectangles cost O(1) per pixel whatever their size.
+ * image. Rectangles cost O(1) per pixel whatever their size. A zero-sized
+ * image is valid and left as is; a kernel side < 1 or iterations < 0 is
+ * SF_ERR_INVALID, and 0 iterations copy src to dst.
  */
 sf_status sf_morphology(const sf_image *src, sf_image *dst, sf_morph_op op,
                         sf_kernel_shape shape, int kernel_width, int kernel_height,
@@ -137,9 +139,11 @@ void sf_boxes_sort(sf_box *boxes, size_t count);
 /*
  * Replaces boxes that share at least one pixel by their bounding box,
  * transitively and until no two boxes intersect (a merged box can meet boxes
- * its parts did not). Union-find over sweep-line candidate pairs. Returns
+ * its parts did not): rounds of a sweep line until one merges nothing. Returns
  * the new count; the first entries of `boxes` hold the result, sorted.
- * Returns (size_t)-1 on allocation failure.
+ * Boxes with w <= 0 or h <= 0 cover no pixel and are dropped. Coordinates
+ * and sizes must stay within +-2^60. Returns (size_t)-1 on allocation
+ * failure, leaving `boxes` unchanged.
  */
 size_t sf_boxes_merge_intersecting(sf_box *boxes, size_t count);
 
@@ -171,6 +175,9 @@ typedef struct sf_region_params {
     double min_tissue_fraction; /* ... or with less tissue than this */
 } sf_region_params;
 
+/* Defaults for a tissue mask at overview resolution: connectivity 8, gap 0
+ * (touching boxes merge), min_area 0, min_area_fraction 0.0005 (drops dust
+ * below 1/2000 of the image), min_tissue_fraction 0 (keeps sparse boxes). */
 void sf_region_params_default(sf_region_params *params);
 
 typedef struct sf_region {
@@ -189,7 +196,8 @@ typedef struct sf_regions {
 /*
  * The method's steps in its order on a binary mask: initial boxes of the
  * connected components; merge intersecting; merge within gap; drop small
- * or sparse boxes; merge intersecting again.
+ * or sparse boxes; merge intersecting again. params NULL means the
+ * defaults. On failure *out is left empty.
  */
 sf_status sf_find_regions(const sf_image *mask, const sf_region_params *params,
                           sf_regions *out);
