@@ -1,0 +1,240 @@
+/* Reading manifests back (docs/manifest.md) and fragment file names. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "support.h"
+
+#include <string.h>
+
+#include "slidefrag/error.h"
+#include "slidefrag/manifest.h"
+
+/* A manifest laid out as docs/manifest.md shows it; %s slots: bounds,
+ * mpp_x, the first region's fragment width. */
+static const char manifest_template[] =
+    "{\n"
+    "  \"schema\": \"slidefrag.manifest/1\",\n"
+    "  \"tool\": {\"name\": \"slidefrag\", \"version\": \"0.1.0\"},\n"
+    "  \"slide\": {\n"
+    "    \"path\": \"/data/cmu-1-small-region.svs\",\n"
+    "    \"name\": \"cmu-1-small-region\",\n"
+    "    \"file_size\": 1938955, \"file_mtime\": 1790000000,\n"
+    "    \"vendor\": \"aperio\",\n"
+    "    \"width\": 2220, \"height\": 2967,\n"
+    "    \"mpp_x\": %s, \"mpp_y\": 0.499,\n"
+    "    \"objective_power\": 20,\n"
+    "    \"quickhash\": \"abc\",\n"
+    "    \"bounds\": %s,\n"
+    "    \"levels\": [{\"width\": 2220, \"height\": 2967, \"downsample\": 1.0}]\n"
+    "  },\n"
+    "  \"overview\": {\"file\": \"overview.jpg\", \"mask\": \"mask.png\", \"boxes\": "
+    "\"boxes.jpg\", \"level\": 0, \"level_downsample\": 1.0, \"width\": 1197, \"height\": 1600, "
+    "\"scale_x\": 1.854636, \"scale_y\": 1.854375},\n"
+    "  \"params\": {\"channel\": \"red\"},\n"
+    "  \"threshold\": 203,\n"
+    "  \"regions\": [\n"
+    "    {\"id\": 0, \"level0\": {\"x\": 0, \"y\": 10, \"w\": 2220, \"h\": 1500},\n"
+    "     \"overview\": {\"x\": 0, \"y\": 5, \"w\": 1197, \"h\": 809}, \"tissue_fraction\": 0.61,\n"
+    "     \"fragment\": {\"file\": \"fragments/cmu-1-small-region__x0_y10_w2220_h1500.jpg\",\n"
+    "                  \"width\": %s, \"height\": 750, \"downsample\": 2.0, \"level\": 0}},\n"
+    "    {\"id\": 1, \"level0\": {\"x\": 100, \"y\": 1600, \"w\": 300, \"h\": 200},\n"
+    "     \"overview\": {\"x\": 54, \"y\": 863, \"w\": 162, \"h\": 108}, \"tissue_fraction\": "
+    "0.5,\n"
+    "     \"fragment\": {\"file\": \"fragments/cmu-1-small-region__x100_y1600_w300_h200.jpg\",\n"
+    "                  \"width\": 300, \"height\": 200, \"downsample\": 1.0, \"level\": 0}}\n"
+    "  ],\n"
+    "  \"timings\": {\"open\": 0.001, \"total\": 1.0}\n"
+    "}\n";
+
+static char *write_manifest(const char *dir, const char *mpp_x, const char *bounds,
+                            const char *fragment_width)
+{
+    g_autofree char *text = g_strdup_printf(manifest_template, mpp_x, bounds, fragment_width);
+    char *path = g_build_filename(dir, "manifest.json", NULL);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static char *write_text(const char *dir, const char *name, const char *text)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static void test_load_documented_manifest(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *path = write_manifest(dir, "0.499", "null", "1110");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(sf_manifest) m = sf_manifest_load(path, &error);
+    assert_non_null(m);
+    assert_string_equal(m->path, path);
+    assert_string_equal(m->slide_path, "/data/cmu-1-small-region.svs");
+    assert_string_equal(m->slide_name, "cmu-1-small-region");
+    assert_string_equal(m->vendor, "aperio");
+    assert_int_equal(m->width, 2220);
+    assert_int_equal(m->height, 2967);
+    assert_float_equal(m->mpp_x, 0.499, 1e-12);
+    assert_float_equal(m->mpp_y, 0.499, 1e-12);
+    assert_false(m->has_bounds);
+    assert_int_equal(m->n_regions, 2);
+    assert_int_equal(m->regions[0].id, 0);
+    assert_int_equal(m->regions[0].x, 0);
+    assert_int_equal(m->regions[0].y, 10);
+    assert_int_equal(m->regions[0].w, 2220);
+    assert_int_equal(m->regions[0].h, 1500);
+    assert_string_equal(m->regions[0].fragment_file,
+                        "fragments/cmu-1-small-region__x0_y10_w2220_h1500.jpg");
+    assert_string_equal(m->regions[0].fragment_name, "cmu-1-small-region__x0_y10_w2220_h1500.jpg");
+    assert_int_equal(m->regions[0].fragment_width, 1110);
+    assert_int_equal(m->regions[0].fragment_height, 750);
+    assert_int_equal(m->regions[1].id, 1);
+    assert_int_equal(m->regions[1].x, 100);
+    assert_int_equal(m->regions[1].y, 1600);
+    assert_int_equal(m->regions[1].fragment_width, 300);
+    test_remove_tree(dir);
+}
+
+static void test_bounds_and_unknown_mpp(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *path = write_manifest(
+        dir, "null", "{\"x\": 1200, \"y\": 3400, \"width\": 50000, \"height\": 40000}", "1110");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(sf_manifest) m = sf_manifest_load(path, &error);
+    assert_non_null(m);
+    assert_true(m->has_bounds);
+    assert_int_equal(m->bounds_x, 1200);
+    assert_int_equal(m->bounds_y, 3400);
+    assert_int_equal(m->bounds_width, 50000);
+    assert_int_equal(m->bounds_height, 40000);
+    assert_true(m->mpp_x == 0.0);
+    test_remove_tree(dir);
+}
+
+/* Loads `path` expecting failure with `code` and every `needles` text. */
+static void expect_failure(const char *path, int code, const char *needle1, const char *needle2)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(sf_manifest) m = sf_manifest_load(path, &error);
+    assert_null(m);
+    assert_non_null(error);
+    assert_true(error->domain == SF_ERROR);
+    assert_int_equal(error->code, code);
+    if (!strstr(error->message, needle1) || (needle2 && !strstr(error->message, needle2)))
+        fail_msg("message '%s' lacks '%s' / '%s'", error->message, needle1, needle2 ? needle2 : "");
+}
+
+static void test_errors_name_file_and_field(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *missing = g_build_filename(dir, "nope.json", NULL);
+    expect_failure(missing, SF_EXIT_MISSING, missing, NULL);
+
+    g_autofree char *not_json = write_text(dir, "bad.json", "{\"schema\": ");
+    expect_failure(not_json, SF_EXIT_BAD_INPUT, not_json, "JSON");
+
+    g_autofree char *other = write_text(dir, "other.json", "{\"schema\": \"something/2\"}");
+    expect_failure(other, SF_EXIT_BAD_INPUT, other, "not a slidefrag manifest");
+
+    g_autofree char *array = write_text(dir, "array.json", "[1, 2]");
+    expect_failure(array, SF_EXIT_BAD_INPUT, array, "not a slidefrag manifest");
+
+    /* A string where a number belongs, and a fractional pixel size. */
+    g_autofree char *wrong_type = write_manifest(dir, "\"fast\"", "null", "1110");
+    expect_failure(wrong_type, SF_EXIT_BAD_INPUT, wrong_type, "slide.mpp_x");
+    g_autofree char *fraction = write_manifest(dir, "0.5", "null", "1110.5");
+    expect_failure(fraction, SF_EXIT_BAD_INPUT, "regions[0].fragment.width", "not an integer");
+    g_autofree char *zero = write_manifest(dir, "0.5", "null", "0");
+    expect_failure(zero, SF_EXIT_BAD_INPUT, "regions[0].fragment.width", "out of range");
+    g_autofree char *bad_bounds = write_manifest(dir, "0.5", "{\"x\": 1}", "10");
+    expect_failure(bad_bounds, SF_EXIT_BAD_INPUT, "slide.bounds.y", "missing");
+
+    g_autofree char *no_regions = write_text(
+        dir, "noregions.json",
+        "{\"schema\": \"slidefrag.manifest/1\", \"slide\": {\"path\": \"/a.svs\", \"name\": "
+        "\"a\", \"width\": 10, \"height\": 10}}");
+    expect_failure(no_regions, SF_EXIT_BAD_INPUT, "'regions'", "missing");
+    test_remove_tree(dir);
+}
+
+static void test_fragment_name_parse(void **state)
+{
+    (void)state;
+    g_autofree char *stem = NULL;
+    int64_t x = -1, y = -1, w = -1, h = -1;
+    assert_true(sf_fragment_name_parse("cmu-1__x12_y34_w560_h780.jpg", &stem, &x, &y, &w, &h));
+    assert_string_equal(stem, "cmu-1");
+    assert_int_equal(x, 12);
+    assert_int_equal(y, 34);
+    assert_int_equal(w, 560);
+    assert_int_equal(h, 780);
+    g_clear_pointer(&stem, g_free);
+
+    /* Directories are ignored; the stem may hold "__" and dots. */
+    assert_true(sf_fragment_name_parse("out/a/b__c.d__x0_y0_w1_h2.png", &stem, &x, &y, &w, &h));
+    assert_string_equal(stem, "b__c.d");
+    assert_int_equal(h, 2);
+    g_clear_pointer(&stem, g_free);
+    assert_true(sf_fragment_name_parse("a___x5_y6_w7_h8.jpg", &stem, &x, NULL, NULL, NULL));
+    assert_string_equal(stem, "a_");
+    assert_int_equal(x, 5);
+    g_clear_pointer(&stem, g_free);
+
+    static const char *const bad[] = {
+        "a__x1_y2_w3_h4",                        /* no extension */
+        "a__x1_y2_w0_h4.jpg",                    /* empty box */
+        "a__x-1_y2_w3_h4.jpg",                   /* negative */
+        "a__x1_y2_w3.jpg",                       /* a field missing */
+        "__x1_y2_w3_h4.jpg",                     /* no stem */
+        "a__x1_y2_w3_h4_z5.jpg",                 /* trailing field */
+        "a__x1_y2_w3_h4.",                       /* empty extension */
+        "a__x1_y2_w3_h4.tar.gz",                 /* two extensions */
+        "a_x1_y2_w3_h4.jpg",                     /* single underscore */
+        "a__x 1_y2_w3_h4.jpg",                   /* space */
+        "a__x99999999999999999999_y2_w3_h4.jpg", /* overflow */
+        "",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        if (sf_fragment_name_parse(bad[i], NULL, &x, &y, &w, &h))
+            fail_msg("'%s' should not parse", bad[i]);
+}
+
+static void test_fragment_name_round_trip(void **state)
+{
+    (void)state;
+    const int64_t values[][4] = {
+        {0, 0, 1, 1}, {12345, 67890, 2000, 1600}, {G_MAXINT64 - 1, 7, G_MAXINT64, 3}};
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autofree char *name = sf_fragment_name_format("slide__v2", values[i][0], values[i][1],
+                                                        values[i][2], values[i][3]);
+        assert_true(g_str_has_suffix(name, ".jpg"));
+        g_autofree char *stem = NULL;
+        int64_t x, y, w, h;
+        assert_true(sf_fragment_name_parse(name, &stem, &x, &y, &w, &h));
+        assert_string_equal(stem, "slide__v2");
+        assert_true(x == values[i][0] && y == values[i][1] && w == values[i][2] &&
+                    h == values[i][3]);
+    }
+    g_autofree char *name = sf_fragment_name_format("s", 1, 2, 3, 4);
+    assert_string_equal(name, "s__x1_y2_w3_h4.jpg");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_documented_manifest),
+        cmocka_unit_test(test_bounds_and_unknown_mpp),
+        cmocka_unit_test(test_errors_name_file_and_field),
+        cmocka_unit_test(test_fragment_name_parse),
+        cmocka_unit_test(test_fragment_name_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
