@@ -1,0 +1,94 @@
+/*
+ * The run job: one slide in, overview, mask, regions, fragments and a
+ * manifest out (docs/manifest.md).
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "slidefrag/detect.h"
+#include "slidefrag/slide.h"
+
+G_BEGIN_DECLS
+
+/* How a resolution is asked for: longest side in pixels, a downsample from
+ * level 0, or micrometres per pixel. */
+typedef enum {
+    SF_TARGET_MAX_SIZE,
+    SF_TARGET_DOWNSAMPLE,
+    SF_TARGET_MPP,
+} sf_target_kind;
+
+typedef struct sf_target {
+    sf_target_kind kind;
+    double value;
+} sf_target;
+
+/* A length or an area in overview pixels, or in physical units. */
+typedef struct sf_measure {
+    double value;
+    gboolean microns; /* value in µm (lengths) or µm² (areas) */
+} sf_measure;
+
+typedef struct sf_run_params {
+    sf_target overview;
+    sf_target fragment;
+    gboolean overview_png; /* lossless overview.png instead of overview.jpg */
+    int jpeg_quality;
+    sf_detect_params detect; /* gap/min-area replaced by the measures below */
+    sf_measure gap;
+    sf_measure min_area;
+    double min_area_fraction;
+    double min_tissue_fraction;
+    sf_measure padding;
+    int threads; /* fragment workers within one slide */
+} sf_run_params;
+
+void sf_run_params_default(sf_run_params *params);
+
+/*
+ * Sets one parameter from its text form, as given on the command line or in
+ * a --params file. `key` is the long option name without dashes ("channel",
+ * "threshold", "open", "gap", "fragment-max-size", ...). Errors:
+ * SF_EXIT_USAGE with a message naming the option and the bad value.
+ */
+gboolean sf_run_params_set(sf_run_params *params, const char *key, const char *value,
+                           GError **error);
+/* Every parameter, as a JSON object of the same keys (manifest "params"). */
+JsonNode *sf_run_params_to_json(const sf_run_params *params);
+/* Applies a JSON object file of the same keys (a `--params` file, or the
+ * "params" of a manifest). */
+gboolean sf_run_params_load(sf_run_params *params, const char *path, GError **error);
+/* The keys sf_run_params_set accepts, NULL-terminated. */
+const char *const *sf_run_params_keys(void);
+
+/* What one slide's run produced. */
+typedef struct sf_run_result {
+    char *output_dir;
+    int n_regions;
+    int n_fragments;
+    double seconds;
+} sf_run_result;
+
+void sf_run_result_clear(sf_run_result *result);
+
+/*
+ * Processes one slide into `output_dir` (created; the caller picks a folder
+ * per slide). Every file is written under a temporary name and renamed when
+ * complete, the manifest last. Errors carry an sf_exit_code.
+ */
+gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
+                      sf_run_result *result, GError **error);
+
+/* The overview size and level for a target; used by run and by tune. */
+gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, int *width,
+                              int *height, int *level, GError **error);
+
+/* Detection parameters in overview pixels for a slide's overview scale
+ * (converts µm gap, area and padding when mpp is known). */
+gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide,
+                              double overview_scale, sf_detect_params *detect, double *padding_px,
+                              GError **error);
+
+G_END_DECLS

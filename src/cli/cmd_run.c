@@ -1,0 +1,85 @@
+/* slidefrag run SLIDE... -o OUTDIR: the main job. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/run_options.h"
+#include "run/run_internal.h"
+#include "slidefrag/error.h"
+
+static int usage_error(GOptionContext *context, const char *message)
+{
+    fprintf(stderr, "slidefrag run: %s\n", message);
+    (void)context;
+    fprintf(stderr, "Try 'slidefrag run --help'.\n");
+    return SF_EXIT_USAGE;
+}
+
+int sf_cmd_run(int argc, char **argv)
+{
+    g_autofree char *out_root = NULL;
+    sf_run_options options = {0};
+    GOptionEntry entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out_root,
+         "Output folder; each slide gets OUTDIR/<stem>/", "OUTDIR"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) context =
+        g_option_context_new("SLIDE... - find tissue and cut fragments");
+    g_option_context_set_summary(context,
+                                 "Writes per slide: overview.jpg, mask.png, boxes.jpg,\n"
+                                 "fragments/<stem>__x<X>_y<Y>_w<W>_h<H>.jpg and manifest.json.");
+    g_option_context_add_main_entries(context, entries, NULL);
+    g_option_context_add_group(context, sf_run_option_group(&options));
+    g_option_context_set_help_enabled(context, TRUE);
+
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        sf_run_options_clear(&options);
+        return usage_error(context, error->message);
+    }
+    sf_run_params params;
+    gboolean resolved = sf_run_options_resolve(&options, &params, &error);
+    sf_run_options_clear(&options);
+    if (!resolved) {
+        fprintf(stderr, "slidefrag run: %s\n", error->message);
+        return error->code;
+    }
+    if (argc < 2)
+        return usage_error(context, "no slide given");
+    if (!out_root)
+        return usage_error(context, "no output folder given (-o OUTDIR)");
+
+    /* Stems given more than once get folders of their own. */
+    g_autoptr(GHashTable) stem_counts =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (int i = 1; i < argc; i++) {
+        char *stem = sf_slide_stem(argv[i]);
+        int n = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem));
+        g_hash_table_replace(stem_counts, stem, GINT_TO_POINTER(n + 1));
+    }
+
+    int n_failed = 0, last_code = SF_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        g_autofree char *stem = sf_slide_stem(argv[i]);
+        gboolean shared = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem)) > 1;
+        g_autofree char *dir = sf_run_output_dir(out_root, argv[i], shared);
+        sf_run_result result = {0};
+        g_autoptr(GError) slide_error = NULL;
+        if (sf_run_slide(argv[i], dir, &params, &result, &slide_error)) {
+            printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
+                   result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
+        } else {
+            fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
+            n_failed++;
+            last_code = slide_error->code;
+        }
+        sf_run_result_clear(&result);
+    }
+    if (n_failed == 0)
+        return SF_EXIT_OK;
+    if (argc - 1 == 1)
+        return last_code;
+    fprintf(stderr, "slidefrag run: %d of %d slides failed\n", n_failed, argc - 1);
+    return SF_EXIT_SOME_FAILED;
+}

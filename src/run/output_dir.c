@@ -1,0 +1,31 @@
+/* Where a slide's outputs go: OUTDIR/<stem>, unless another slide owns it. */
+#include <string.h>
+
+#include "run/run_internal.h"
+#include "slidefrag/manifest.h"
+
+/* The folder an earlier run left for another slide file, if any. */
+static gboolean owned_by_other_slide(const char *dir, const char *abs_path)
+{
+    g_autofree char *manifest_path = g_build_filename(dir, "manifest.json", NULL);
+    if (!g_file_test(manifest_path, G_FILE_TEST_EXISTS))
+        return FALSE;
+    g_autoptr(sf_manifest) manifest = sf_manifest_load(manifest_path, NULL);
+    /* An unreadable manifest is a leftover of ours: the run replaces it. */
+    return manifest && manifest->slide_path && strcmp(manifest->slide_path, abs_path) != 0;
+}
+
+char *sf_run_output_dir(const char *out_root, const char *slide_path, gboolean stem_shared)
+{
+    g_autofree char *stem = sf_slide_stem(slide_path);
+    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
+    char *dir = g_build_filename(out_root, stem, NULL);
+    if (!stem_shared && !owned_by_other_slide(dir, abs_path))
+        return dir;
+    /* Same stem, different file: a suffix from the full path keeps both, and
+     * stays the same on every run so that resuming finds it again. */
+    g_free(dir);
+    g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, abs_path, -1);
+    g_autofree char *name = g_strdup_printf("%s-%.8s", stem, hash);
+    return g_build_filename(out_root, name, NULL);
+}

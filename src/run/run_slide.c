@@ -1,0 +1,448 @@
+/* The run job for one slide: overview, detection, fragments, manifest. */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "run/run_internal.h"
+#include "slidefrag/error.h"
+#include "slidefrag/image_io.h"
+#include "slidefrag/manifest.h"
+#include "slidefrag/version.h"
+
+static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, gboolean area)
+{
+    if (!m->microns)
+        return m->value;
+    return area ? m->value / (microns_per_pixel * microns_per_pixel) : m->value / microns_per_pixel;
+}
+
+gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide,
+                              double overview_scale, sf_detect_params *detect, double *padding_px,
+                              GError **error)
+{
+    double mpp = sf_slide_mpp_x(slide) * overview_scale; /* µm per overview pixel */
+    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0) {
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide does not record its resolution (openslide.mpp-x), so "
+                    "--gap, --min-area and --padding must be given in pixels, not µm",
+                    sf_slide_path(slide));
+        return FALSE;
+    }
+    *detect = params->detect;
+    detect->regions.gap = (int64_t)ceil(measure_to_pixels(&params->gap, mpp, FALSE) - 1e-9);
+    detect->regions.min_area =
+        (int64_t)ceil(measure_to_pixels(&params->min_area, mpp, TRUE) - 1e-9);
+    detect->regions.min_area_fraction = params->min_area_fraction;
+    detect->regions.min_tissue_fraction = params->min_tissue_fraction;
+    *padding_px = measure_to_pixels(&params->padding, mpp, FALSE);
+    return TRUE;
+}
+
+static double seconds_since(gint64 start)
+{
+    return (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+}
+
+/* ---- Fragments, cut by a few worker threads ---------------------------- */
+
+typedef struct fragment_job {
+    sf_box level0;
+    int width, height, level;
+    char *name;
+} fragment_job;
+
+typedef struct fragment_batch {
+    sf_slide *slide;
+    const char *dir;
+    int quality;
+    fragment_job *jobs;
+    int n_jobs;
+    int next;   /* atomic: next job to take */
+    int failed; /* atomic: set once any job fails */
+    GMutex lock;
+    GError *error; /* the first failure, under lock */
+} fragment_batch;
+
+static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, GError **error)
+{
+    g_autofree char *path = g_build_filename(batch->dir, "fragments", job->name, NULL);
+    g_autoptr(sf_jpeg_writer) writer =
+        sf_jpeg_writer_open(path, job->width, job->height, batch->quality, error);
+    if (!writer)
+        return FALSE;
+    if (!sf_slide_read_scaled(batch->slide, job->level, job->level0.x, job->level0.y, job->level0.w,
+                              job->level0.h, job->width, job->height, sf_jpeg_row_sink, writer,
+                              error))
+        return FALSE;
+    return sf_jpeg_writer_finish(g_steal_pointer(&writer), error);
+}
+
+static gpointer fragment_worker(gpointer data)
+{
+    fragment_batch *batch = data;
+    for (;;) {
+        int i = g_atomic_int_add(&batch->next, 1);
+        if (i >= batch->n_jobs || g_atomic_int_get(&batch->failed))
+            return NULL;
+        GError *error = NULL;
+        if (!write_fragment(batch, &batch->jobs[i], &error)) {
+            g_mutex_lock(&batch->lock);
+            if (!batch->error)
+                batch->error = error;
+            else
+                g_error_free(error);
+            g_mutex_unlock(&batch->lock);
+            g_atomic_int_set(&batch->failed, 1);
+            return NULL;
+        }
+    }
+}
+
+static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, int threads,
+                                fragment_job *jobs, int n_jobs, GError **error)
+{
+    fragment_batch batch = {
+        .slide = slide, .dir = dir, .quality = quality, .jobs = jobs, .n_jobs = n_jobs};
+    g_mutex_init(&batch.lock);
+    int n_threads = CLAMP(threads, 1, MAX(n_jobs, 1));
+    GThread **workers = g_new0(GThread *, n_threads);
+    /* The calling thread works too: one thread means no thread at all. */
+    for (int t = 1; t < n_threads; t++)
+        workers[t] = g_thread_new("fragment", fragment_worker, &batch);
+    fragment_worker(&batch);
+    for (int t = 1; t < n_threads; t++)
+        g_thread_join(workers[t]);
+    g_free(workers);
+    g_mutex_clear(&batch.lock);
+    if (batch.error) {
+        g_propagate_error(error, batch.error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- Outputs ------------------------------------------------------------ */
+
+static gboolean write_boxes_figure(const char *path, const sf_image *overview,
+                                   const sf_regions *found, int quality, GError **error)
+{
+    /* The method's figure: component boxes in yellow, final regions in green. */
+    static const uint8_t initial_colour[3] = {255, 200, 0};
+    static const uint8_t region_colour[3] = {0, 170, 0};
+    g_autofree uint8_t *pixels = g_memdup2(overview->data, overview->stride * overview->height);
+    sf_image canvas = *overview;
+    canvas.data = pixels;
+    int thickness = MAX(1, MAX(overview->width, overview->height) / 800);
+    for (size_t i = 0; i < found->n_initial; i++)
+        sf_draw_box(&canvas, &found->initial[i], thickness, initial_colour);
+    for (size_t i = 0; i < found->n_regions; i++)
+        sf_draw_box(&canvas, &found->regions[i].box, thickness * 2, region_colour);
+    return sf_jpeg_save(path, canvas.data, canvas.width, canvas.height, 3, canvas.stride, quality,
+                        error);
+}
+
+static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "x");
+    json_builder_add_int_value(b, box->x);
+    json_builder_set_member_name(b, "y");
+    json_builder_add_int_value(b, box->y);
+    json_builder_set_member_name(b, "w");
+    json_builder_add_int_value(b, box->w);
+    json_builder_set_member_name(b, "h");
+    json_builder_add_int_value(b, box->h);
+    json_builder_end_object(b);
+}
+
+static void add_string(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void add_int(JsonBuilder *b, const char *name, int64_t value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void add_double(JsonBuilder *b, const char *name, double value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_double_value(b, value);
+}
+
+static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem)
+{
+    json_builder_set_member_name(b, "slide");
+    json_builder_begin_object(b);
+    add_string(b, "path", path);
+    add_string(b, "name", stem);
+    /* Size and modification time let a resumed batch tell whether the file
+     * it finished earlier is still the same. */
+    GStatBuf st;
+    if (g_stat(path, &st) == 0) {
+        add_int(b, "file_size", (int64_t)st.st_size);
+        add_int(b, "file_mtime", (int64_t)st.st_mtime);
+    }
+    add_string(b, "vendor", sf_slide_vendor(slide));
+    add_int(b, "width", sf_slide_width(slide));
+    add_int(b, "height", sf_slide_height(slide));
+    json_builder_set_member_name(b, "mpp_x");
+    if (sf_slide_mpp_x(slide) > 0)
+        json_builder_add_double_value(b, sf_slide_mpp_x(slide));
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "mpp_y");
+    if (sf_slide_mpp_y(slide) > 0)
+        json_builder_add_double_value(b, sf_slide_mpp_y(slide));
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "objective_power");
+    if (sf_slide_objective_power(slide) > 0)
+        json_builder_add_double_value(b, sf_slide_objective_power(slide));
+    else
+        json_builder_add_null_value(b);
+    add_string(b, "quickhash", sf_slide_quickhash(slide));
+    json_builder_set_member_name(b, "bounds");
+    int64_t bx, by, bw, bh;
+    if (sf_slide_bounds(slide, &bx, &by, &bw, &bh)) {
+        json_builder_begin_object(b);
+        add_int(b, "x", bx);
+        add_int(b, "y", by);
+        add_int(b, "width", bw);
+        add_int(b, "height", bh);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_set_member_name(b, "levels");
+    json_builder_begin_array(b);
+    for (int l = 0; l < sf_slide_level_count(slide); l++) {
+        const sf_level *level = sf_slide_level(slide, l);
+        json_builder_begin_object(b);
+        add_int(b, "width", level->width);
+        add_int(b, "height", level->height);
+        add_double(b, "downsample", level->downsample);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* Removes fragments an earlier run left that this run did not write, so the
+ * folder matches its manifest. */
+static void remove_stale_fragments(const char *dir, fragment_job *jobs, int n_jobs)
+{
+    g_autofree char *fragments = g_build_filename(dir, "fragments", NULL);
+    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
+    if (!listing)
+        return;
+    g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int i = 0; i < n_jobs; i++)
+        g_hash_table_add(keep, jobs[i].name);
+    const char *name;
+    while ((name = g_dir_read_name(listing))) {
+        if (g_hash_table_contains(keep, name) || !g_str_has_suffix(name, ".jpg"))
+            continue;
+        g_autofree char *path = g_build_filename(fragments, name, NULL);
+        g_unlink(path);
+    }
+}
+
+char *sf_slide_stem(const char *path)
+{
+    g_autofree char *base = g_path_get_basename(path);
+    char *dot = strrchr(base, '.');
+    if (dot && dot != base)
+        *dot = '\0';
+    return g_strdup(base);
+}
+
+gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
+                      sf_run_result *result, GError **error)
+{
+    gint64 start = g_get_monotonic_time(), stage = start;
+    double t_open, t_overview, t_detect, t_write, t_fragments;
+    g_autofree char *stem = sf_slide_stem(slide_path);
+    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
+
+    g_autoptr(sf_slide) slide = sf_slide_open(slide_path, error);
+    if (!slide)
+        return FALSE;
+    t_open = seconds_since(stage);
+
+    /* Geometry and parameters are checked before anything is written. */
+    int ov_w, ov_h, ov_level;
+    if (!sf_overview_geometry(slide, &params->overview, &ov_w, &ov_h, &ov_level, error))
+        return FALSE;
+    int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
+    double scale_x = (double)w0 / ov_w, scale_y = (double)h0 / ov_h;
+    sf_detect_params detect;
+    double padding;
+    if (!sf_run_detect_params(params, slide, scale_x, &detect, &padding, error))
+        return FALSE;
+
+    g_autofree char *fragments_dir = g_build_filename(output_dir, "fragments", NULL);
+    if (g_mkdir_with_parents(fragments_dir, 0777) != 0) {
+        int err = errno;
+        g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot create folder: %s", fragments_dir,
+                    g_strerror(err));
+        return FALSE;
+    }
+    /* A folder without a manifest is unfinished: drop an earlier manifest
+     * first so a failure below never leaves it describing other files. */
+    g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
+    if (g_unlink(manifest_path) != 0 && errno != ENOENT) {
+        int err = errno;
+        g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot replace: %s", manifest_path,
+                    g_strerror(err));
+        return FALSE;
+    }
+
+    stage = g_get_monotonic_time();
+    g_autofree uint8_t *overview_pixels =
+        sf_slide_read_scaled_buffer(slide, ov_level, 0, 0, w0, h0, ov_w, ov_h, error);
+    if (!overview_pixels)
+        return FALSE;
+    sf_image overview = {overview_pixels, ov_w, ov_h, 3, (size_t)ov_w * 3};
+    t_overview = seconds_since(stage);
+
+    stage = g_get_monotonic_time();
+    g_autofree uint8_t *mask_pixels = g_malloc((size_t)ov_w * ov_h);
+    sf_image mask = {mask_pixels, ov_w, ov_h, 1, (size_t)ov_w};
+    sf_regions found = {0};
+    uint8_t threshold = 0;
+    if (sf_detect(&overview, &detect, &mask, &threshold, &found) != SF_OK) {
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory finding tissue",
+                    slide_path);
+        return FALSE;
+    }
+    t_detect = seconds_since(stage);
+
+    /* Regions on level 0 and the fragment each becomes. */
+    int n_jobs = (int)found.n_regions;
+    fragment_job *jobs = g_new0(fragment_job, MAX(n_jobs, 1));
+    gboolean ok = TRUE;
+    for (int i = 0; i < n_jobs && ok; i++) {
+        fragment_job *job = &jobs[i];
+        job->level0 = sf_region_to_level0(&found.regions[i].box, padding, scale_x, scale_y, w0, h0);
+        ok = sf_fragment_geometry(slide, &params->fragment, &job->level0, &job->width, &job->height,
+                                  &job->level, error);
+        job->name = sf_fragment_name_format(stem, job->level0.x, job->level0.y, job->level0.w,
+                                            job->level0.h);
+    }
+
+    stage = g_get_monotonic_time();
+    const char *overview_name = params->overview_png ? "overview.png" : "overview.jpg";
+    g_autofree char *overview_path = g_build_filename(output_dir, overview_name, NULL);
+    g_autofree char *mask_path = g_build_filename(output_dir, "mask.png", NULL);
+    g_autofree char *boxes_path = g_build_filename(output_dir, "boxes.jpg", NULL);
+    if (ok)
+        ok = params->overview_png
+                 ? sf_png_save(overview_path, overview.data, ov_w, ov_h, 3, overview.stride, error)
+                 : sf_jpeg_save(overview_path, overview.data, ov_w, ov_h, 3, overview.stride,
+                                params->jpeg_quality, error);
+    if (ok)
+        ok = sf_png_save(mask_path, mask.data, ov_w, ov_h, 1, mask.stride, error);
+    if (ok)
+        ok = write_boxes_figure(boxes_path, &overview, &found, params->jpeg_quality, error);
+    t_write = seconds_since(stage);
+
+    stage = g_get_monotonic_time();
+    if (ok)
+        ok = write_fragments(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs,
+                             error);
+    t_fragments = seconds_since(stage);
+
+    if (ok) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        add_string(b, "schema", "slidefrag.manifest/1");
+        json_builder_set_member_name(b, "tool");
+        json_builder_begin_object(b);
+        add_string(b, "name", "slidefrag");
+        add_string(b, "version", SLIDEFRAG_VERSION);
+        json_builder_end_object(b);
+        add_slide(b, slide, abs_path, stem);
+
+        json_builder_set_member_name(b, "overview");
+        json_builder_begin_object(b);
+        add_string(b, "file", overview_name);
+        add_string(b, "mask", "mask.png");
+        add_string(b, "boxes", "boxes.jpg");
+        add_int(b, "level", ov_level);
+        add_double(b, "level_downsample", sf_slide_level(slide, ov_level)->downsample);
+        add_int(b, "width", ov_w);
+        add_int(b, "height", ov_h);
+        add_double(b, "scale_x", scale_x);
+        add_double(b, "scale_y", scale_y);
+        json_builder_end_object(b);
+
+        json_builder_set_member_name(b, "params");
+        json_builder_add_value(b, sf_run_params_to_json(params));
+        add_int(b, "threshold", threshold);
+
+        json_builder_set_member_name(b, "regions");
+        json_builder_begin_array(b);
+        for (int i = 0; i < n_jobs; i++) {
+            const fragment_job *job = &jobs[i];
+            json_builder_begin_object(b);
+            add_int(b, "id", i);
+            add_box(b, "level0", &job->level0);
+            add_box(b, "overview", &found.regions[i].box);
+            add_double(b, "tissue_fraction", found.regions[i].tissue_fraction);
+            json_builder_set_member_name(b, "fragment");
+            json_builder_begin_object(b);
+            g_autofree char *file = g_strconcat("fragments/", job->name, NULL);
+            add_string(b, "file", file);
+            add_int(b, "width", job->width);
+            add_int(b, "height", job->height);
+            add_double(b, "downsample", (double)job->level0.w / job->width);
+            add_int(b, "level", job->level);
+            json_builder_end_object(b);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+
+        json_builder_set_member_name(b, "timings");
+        json_builder_begin_object(b);
+        add_double(b, "open", t_open);
+        add_double(b, "overview", t_overview);
+        add_double(b, "detect", t_detect);
+        add_double(b, "write", t_write);
+        add_double(b, "fragments", t_fragments);
+        add_double(b, "total", seconds_since(start));
+        json_builder_end_object(b);
+        json_builder_end_object(b);
+
+        g_autoptr(JsonNode) root = json_builder_get_root(b);
+        g_autoptr(JsonGenerator) generator = json_generator_new();
+        json_generator_set_pretty(generator, TRUE);
+        json_generator_set_indent(generator, 2);
+        json_generator_set_root(generator, root);
+        gsize length = 0;
+        g_autofree char *text = json_generator_to_data(generator, &length);
+        ok = sf_write_file_atomic(manifest_path, text, length, error);
+    }
+    if (ok) {
+        remove_stale_fragments(output_dir, jobs, n_jobs);
+        if (result) {
+            result->output_dir = g_strdup(output_dir);
+            result->n_regions = n_jobs;
+            result->n_fragments = n_jobs;
+            result->seconds = seconds_since(start);
+        }
+    }
+    for (int i = 0; i < n_jobs; i++)
+        g_free(jobs[i].name);
+    g_free(jobs);
+    sf_regions_free(&found);
+    return ok;
+}
