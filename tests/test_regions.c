@@ -101,7 +101,7 @@ static void test_defaults(void **state)
     assert_int_equal(p.connectivity, 8);
     assert_int_equal(p.gap, 0);
     assert_int_equal(p.min_area, 0);
-    assert_float_equal(p.min_area_fraction, 0.0005, 1e-15);
+    assert_float_equal(p.min_area_fraction, 0.0001, 1e-15);
     assert_float_equal(p.min_tissue_fraction, 0.0, 0.0);
 }
 
@@ -214,18 +214,19 @@ static void test_crafted_4_connected(void **state)
 static void test_min_area_fraction_with_defaults(void **state)
 {
     (void)state;
-    /* 100x100 image: the default fraction 0.0005 drops boxes under 5
+    /* 300x300 image: the default fraction 0.0001 drops boxes under 9
      * pixels. */
-    sf_image m = test_image_new(100, 100, 1);
-    fill_rect(&m, 10, 10, 2, 2); /* area 4: dropped */
-    fill_rect(&m, 50, 50, 5, 1); /* area 5: kept */
-    fill_rect(&m, 80, 5, 3, 3);  /* area 9: kept */
+    sf_image m = test_image_new(300, 300, 1);
+    fill_rect(&m, 10, 10, 2, 2);  /* area 4: dropped */
+    fill_rect(&m, 100, 10, 4, 2); /* area 8: dropped */
+    fill_rect(&m, 50, 50, 5, 2);  /* area 10: kept */
+    fill_rect(&m, 80, 5, 3, 3);   /* area 9: kept */
     sf_regions r;
     assert_int_equal(sf_find_regions(&m, NULL, &r), SF_OK);
-    assert_int_equal(r.n_initial, 3);
+    assert_int_equal(r.n_initial, 4);
     assert_int_equal(r.n_regions, 2);
     assert_box(&r.regions[0].box, 80, 5, 3, 3);
-    assert_box(&r.regions[1].box, 50, 50, 5, 1);
+    assert_box(&r.regions[1].box, 50, 50, 5, 2);
     assert_float_equal(r.regions[1].tissue_fraction, 1.0, 0.0);
     sf_regions_free(&r);
     test_image_free(&m);

@@ -22,7 +22,7 @@ static const option_help helps[] = {
     {"channel", "NAME", "red (default), green, blue, grey or saturation"},
     {"polarity", "dark|bright", "Tissue darker than glass (default) or brighter"},
     {"threshold", "otsu|N", "Otsu's threshold (default) or a fixed value 0-255"},
-    {"open", "K", "Opening with a KxK rectangle, 0 = off (default 3)"},
+    {"open", "K", "Opening with a KxK rectangle, 0 = off (default 0)"},
     {"close", "K", "Closing with a KxK rectangle after it, 0 = off (default 7)"},
     {"fill-holes", NULL, "Fill holes inside tissue"},
     {"connectivity", "4|8", "Pixel connectivity of components (default 8)"},

@@ -7,9 +7,11 @@ void sf_detect_params_default(sf_detect_params *params)
         .polarity = SF_POLARITY_DARK,
         .otsu = true,
         .threshold = 0,
-        /* A 3x3 opening removes dust specks and JPEG speckle on glass; the
-         * 7x7 closing joins loosely stained tissue so one piece is one box. */
-        .open_size = 3,
+        /* No opening: it erodes the thin, pale strands at the edge of H&E
+         * tissue (tune on generated biopsies: mean IoU 0.65 with a 3x3
+         * opening, 0.98 without); small specks go by their area instead.
+         * The 7x7 closing joins loosely stained tissue into one piece. */
+        .open_size = 0,
         .close_size = 7,
         .fill_holes = false,
     };

@@ -87,7 +87,7 @@ void sf_region_params_default(sf_region_params *params)
         .connectivity = 8,
         .gap = 0,
         .min_area = 0,
-        .min_area_fraction = 0.0005,
+        .min_area_fraction = 0.0001,
         .min_tissue_fraction = 0.0,
     };
 }

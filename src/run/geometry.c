@@ -8,7 +8,11 @@
 /* JPEG stores sides in 16 bits. */
 #define JPEG_MAX_SIDE 65535
 
-/* Level-0 pixels per output pixel for a target, never finer than level 0. */
+/* Level-0 pixels per output pixel for a target, never finer than level 0.
+ * The level is chosen from this requested value, not from the ratio after
+ * rounding to whole pixels: 997 px at downsample 2 is 499 px, a ratio of
+ * 1.998 that would otherwise send the read to level 0 at twice the cost for
+ * a 0.1% difference the resampler absorbs. */
 static gboolean target_downsample(const sf_slide *slide, const sf_target *target, int64_t width,
                                   int64_t height, double *downsample, GError **error)
 {
@@ -59,7 +63,7 @@ gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, in
                     sf_slide_path(slide), *width, *height);
         return FALSE;
     }
-    *level = sf_slide_best_level(slide, MIN((double)w0 / *width, (double)h0 / *height));
+    *level = sf_slide_best_level(slide, ds);
     return TRUE;
 }
 
@@ -82,7 +86,7 @@ gboolean sf_fragment_geometry(const sf_slide *slide, const sf_target *target, co
                     ceil(needed * 100) / 100);
         return FALSE;
     }
-    *level = sf_slide_best_level(slide, MIN((double)box->w / *width, (double)box->h / *height));
+    *level = sf_slide_best_level(slide, ds);
     return TRUE;
 }
 
