@@ -17,6 +17,10 @@ typedef struct {
 static const command commands[] = {
     {"info", sf_cmd_info, "describe a slide: vendor, levels, resolution"},
     {"run", sf_cmd_run, "find tissue and cut fragments with a manifest"},
+    {"batch", sf_cmd_batch, "run many slides in parallel, resumable, with a summary"},
+    {"map", sf_cmd_map, "place Makesense.AI annotations back on their slides"},
+    {"eval", sf_cmd_eval, "score detected boxes against ground truth"},
+    {"tune", sf_cmd_tune, "search detection parameters that best match ground truth"},
 };
 
 static void usage(FILE *to)
@@ -46,6 +50,9 @@ int main(int argc, char **argv)
         printf("slidefrag %s\n", SLIDEFRAG_VERSION);
         return SF_EXIT_OK;
     }
+    /* Not listed: the child process of batch. */
+    if (!strcmp(argv[1], "_run-one"))
+        return sf_cmd_run_one(argc - 1, argv + 1);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

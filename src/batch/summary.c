@@ -1,0 +1,156 @@
+/* OUTDIR/summary.json and summary.csv: what became of every slide. */
+#include <string.h>
+
+#include "batch/batch.h"
+#include "slidefrag/image_io.h"
+
+const char *sf_batch_status_name(sf_batch_status status)
+{
+    switch (status) {
+    case SF_BATCH_OK:
+        return "ok";
+    case SF_BATCH_FAILED:
+        return "failed";
+    case SF_BATCH_SKIPPED:
+        return "skipped";
+    case SF_BATCH_INTERRUPTED:
+        return "interrupted";
+    default:
+        return "pending";
+    }
+}
+
+void sf_batch_item_free(sf_batch_item *item)
+{
+    if (!item)
+        return;
+    g_free(item->path);
+    g_free(item->output_dir);
+    g_free(item->error);
+    g_free(item);
+}
+
+/* Counts are known only for slides whose manifest exists. */
+static gboolean has_counts(const sf_batch_item *item)
+{
+    return item->status == SF_BATCH_OK || item->status == SF_BATCH_SKIPPED;
+}
+
+static char *summary_json(const char *out_root, sf_batch_item *const *items, guint n_items)
+{
+    guint counts[SF_BATCH_INTERRUPTED + 1] = {0};
+    for (guint i = 0; i < n_items; i++)
+        counts[items[i]->status]++;
+
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "schema");
+    json_builder_add_string_value(b, "slidefrag.batch-summary/1");
+    json_builder_set_member_name(b, "output");
+    json_builder_add_string_value(b, out_root);
+    json_builder_set_member_name(b, "counts");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "total");
+    json_builder_add_int_value(b, n_items);
+    for (int s = SF_BATCH_OK; s <= SF_BATCH_INTERRUPTED; s++) {
+        json_builder_set_member_name(b, sf_batch_status_name(s));
+        json_builder_add_int_value(b, counts[s]);
+    }
+    json_builder_end_object(b);
+
+    json_builder_set_member_name(b, "slides");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n_items; i++) {
+        const sf_batch_item *item = items[i];
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, item->path);
+        json_builder_set_member_name(b, "status");
+        json_builder_add_string_value(b, sf_batch_status_name(item->status));
+        json_builder_set_member_name(b, "error");
+        if (item->error)
+            json_builder_add_string_value(b, item->error);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "regions");
+        if (has_counts(item))
+            json_builder_add_int_value(b, item->n_regions);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "fragments");
+        if (has_counts(item))
+            json_builder_add_int_value(b, item->n_fragments);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "seconds");
+        json_builder_add_double_value(b, item->seconds);
+        json_builder_set_member_name(b, "output");
+        json_builder_add_string_value(b, item->output_dir);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    json_generator_set_pretty(generator, TRUE);
+    json_generator_set_indent(generator, 2);
+    json_generator_set_root(generator, root);
+    char *text = json_generator_to_data(generator, NULL);
+    char *with_newline = g_strconcat(text, "\n", NULL);
+    g_free(text);
+    return with_newline;
+}
+
+/* RFC 4180: quoted when it holds a separator, a quote or a line break. */
+static void csv_field(GString *out, const char *value)
+{
+    if (!value)
+        return;
+    if (!strpbrk(value, ",\"\r\n")) {
+        g_string_append(out, value);
+        return;
+    }
+    g_string_append_c(out, '"');
+    for (const char *p = value; *p; p++) {
+        if (*p == '"')
+            g_string_append_c(out, '"');
+        g_string_append_c(out, *p);
+    }
+    g_string_append_c(out, '"');
+}
+
+static char *summary_csv(sf_batch_item *const *items, guint n_items)
+{
+    GString *out = g_string_new("path,status,error,regions,fragments,seconds,output\r\n");
+    for (guint i = 0; i < n_items; i++) {
+        const sf_batch_item *item = items[i];
+        csv_field(out, item->path);
+        g_string_append_c(out, ',');
+        csv_field(out, sf_batch_status_name(item->status));
+        g_string_append_c(out, ',');
+        csv_field(out, item->error);
+        g_string_append_c(out, ',');
+        if (has_counts(item))
+            g_string_append_printf(out, "%d,%d", item->n_regions, item->n_fragments);
+        else
+            g_string_append_c(out, ',');
+        char seconds[G_ASCII_DTOSTR_BUF_SIZE];
+        g_string_append_printf(out, ",%s,",
+                               g_ascii_formatd(seconds, sizeof seconds, "%.3f", item->seconds));
+        csv_field(out, item->output_dir);
+        g_string_append(out, "\r\n");
+    }
+    return g_string_free(out, FALSE);
+}
+
+gboolean sf_batch_write_summary(const char *out_root, sf_batch_item *const *items, guint n_items,
+                                GError **error)
+{
+    g_autofree char *json = summary_json(out_root, items, n_items);
+    g_autofree char *csv = summary_csv(items, n_items);
+    g_autofree char *json_path = g_build_filename(out_root, "summary.json", NULL);
+    g_autofree char *csv_path = g_build_filename(out_root, "summary.csv", NULL);
+    return sf_write_file_atomic(json_path, json, strlen(json), error) &&
+           sf_write_file_atomic(csv_path, csv, strlen(csv), error);
+}
