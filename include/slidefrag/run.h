@@ -39,13 +39,27 @@ typedef struct sf_run_params {
     sf_detect_params detect; /* gap/min-area replaced by the measures below */
     sf_measure gap;
     sf_measure min_area;
+    /* min_area was not given: on a slide without µm/px the physical default
+     * becomes min_area_fraction = SF_MIN_AREA_FRACTION_NO_MPP instead. */
+    gboolean min_area_default;
     double min_area_fraction;
     double min_tissue_fraction;
     sf_measure padding;
     int threads; /* fragment workers within one slide */
 } sf_run_params;
 
+/* Regions smaller than this are dropped by default: tissue fragments of a
+ * needle biopsy are larger, dust is smaller, whatever the slide's size. */
+#define SF_MIN_AREA_DEFAULT_UM2 5000.0
+/* The fallback on slides that do not record µm/px: 1/10000 of the overview. */
+#define SF_MIN_AREA_FRACTION_NO_MPP 0.0001
+
 void sf_run_params_default(sf_run_params *params);
+
+/* The parameters as used on a slide of this µm/px (0: unknown): defaults
+ * that depend on the slide resolved (see min_area_default). What the
+ * manifest records. */
+void sf_run_params_for_mpp(const sf_run_params *params, double mpp, sf_run_params *out);
 
 /*
  * Sets one parameter from its text form, as given on the command line or in
@@ -57,6 +71,10 @@ gboolean sf_run_params_set(sf_run_params *params, const char *key, const char *v
                            GError **error);
 /* Every parameter, as a JSON object of the same keys (manifest "params"). */
 JsonNode *sf_run_params_to_json(const sf_run_params *params);
+/* Applies a JSON object of those keys; `source` names it in messages.
+ * Errors: SF_EXIT_BAD_INPUT. */
+gboolean sf_run_params_apply_json(sf_run_params *params, JsonObject *object, const char *source,
+                                  GError **error);
 /* Applies a JSON object file of the same keys (a `--params` file, or the
  * "params" of a manifest). */
 gboolean sf_run_params_load(sf_run_params *params, const char *path, GError **error);

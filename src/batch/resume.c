@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
+#include "slidefrag/run.h"
 
 static JsonNode *member_of_type(JsonObject *object, const char *name, JsonNodeType type)
 {
@@ -51,9 +52,19 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
         !member_int(slide, "file_mtime", &mtime) || size != (gint64)st.st_size ||
         mtime != (gint64)st.st_mtime)
         return FALSE;
-    /* json_node_equal compares numbers by value and objects by member, so
+    /* The manifest holds the parameters as resolved for its slide (a
+     * default min-area depends on the µm/px); resolve ours the same way.
+     * json_node_equal compares numbers by value and objects by member, so
      * 2048 and 2048.0 or a different key order still match. */
-    if (!json_node_equal(done_params, params))
+    sf_run_params wanted, resolved;
+    sf_run_params_default(&wanted);
+    if (!JSON_NODE_HOLDS_OBJECT(params) ||
+        !sf_run_params_apply_json(&wanted, json_node_get_object(params), "parameters", NULL))
+        return FALSE;
+    JsonNode *mpp_node = member_of_type(slide, "mpp_x", JSON_NODE_VALUE);
+    sf_run_params_for_mpp(&wanted, mpp_node ? json_node_get_double(mpp_node) : 0, &resolved);
+    g_autoptr(JsonNode) resolved_json = sf_run_params_to_json(&resolved);
+    if (!json_node_equal(done_params, resolved_json))
         return FALSE;
 
     int fragments = 0;

@@ -30,7 +30,7 @@ static const char default_grid[] = "{"
                                    "\"open\": [0, 3, 5],"
                                    "\"close\": [0, 7, 15, 31],"
                                    "\"gap\": [0, 8, 24],"
-                                   "\"min-area-fraction\": [0.0001, 0.0005, 0.002],"
+                                   "\"min-area\": [\"1000um2\", \"5000um2\", \"20000um2\"],"
                                    "\"padding\": [0, 4]"
                                    "}";
 

@@ -18,7 +18,8 @@ void sf_run_params_default(sf_run_params *params)
         .overview_png = FALSE,
         .jpeg_quality = 90,
         .gap = {0, FALSE},
-        .min_area = {0, FALSE},
+        .min_area = {SF_MIN_AREA_DEFAULT_UM2, TRUE},
+        .min_area_default = TRUE,
         .min_area_fraction = 0,
         .min_tissue_fraction = 0,
         .padding = {0, FALSE},
@@ -26,8 +27,9 @@ void sf_run_params_default(sf_run_params *params)
     };
     sf_detect_params_default(&params->detect);
     params->gap.value = (double)params->detect.regions.gap;
-    params->min_area.value = (double)params->detect.regions.min_area;
-    params->min_area_fraction = params->detect.regions.min_area_fraction;
+    /* Region sizes are physical by default (SF_MIN_AREA_DEFAULT_UM2), not a
+     * fraction of the image: the same biopsy pieces must survive whether
+     * the slide is 0.3 or 3 gigapixels. */
     params->min_tissue_fraction = params->detect.regions.min_tissue_fraction;
 }
 
@@ -256,8 +258,18 @@ gboolean sf_run_params_set(sf_run_params *p, const char *key, const char *value,
     }
     if (!strcmp(key, "gap"))
         return parse_measure(key, value, FALSE, &p->gap, error);
-    if (!strcmp(key, "min-area"))
-        return parse_measure(key, value, TRUE, &p->min_area, error);
+    if (!strcmp(key, "min-area")) {
+        /* "auto" is the default, still to be resolved for a slide. */
+        if (!strcmp(value, "auto")) {
+            p->min_area = (sf_measure){SF_MIN_AREA_DEFAULT_UM2, TRUE};
+            p->min_area_default = TRUE;
+            return TRUE;
+        }
+        if (!parse_measure(key, value, TRUE, &p->min_area, error))
+            return FALSE;
+        p->min_area_default = FALSE;
+        return TRUE;
+    }
     if (!strcmp(key, "min-area-fraction"))
         return parse_double(key, value, 0, 1, FALSE, &p->min_area_fraction, error);
     if (!strcmp(key, "min-tissue-fraction"))
@@ -319,7 +331,12 @@ JsonNode *sf_run_params_to_json(const sf_run_params *p)
     json_builder_set_member_name(b, "connectivity");
     json_builder_add_int_value(b, d->regions.connectivity);
     add_measure(b, "gap", &p->gap, FALSE);
-    add_measure(b, "min-area", &p->min_area, TRUE);
+    if (p->min_area_default) {
+        json_builder_set_member_name(b, "min-area");
+        json_builder_add_string_value(b, "auto");
+    } else {
+        add_measure(b, "min-area", &p->min_area, TRUE);
+    }
     json_builder_set_member_name(b, "min-area-fraction");
     json_builder_add_double_value(b, p->min_area_fraction);
     json_builder_set_member_name(b, "min-tissue-fraction");
@@ -373,21 +390,40 @@ gboolean sf_run_params_load(sf_run_params *params, const char *path, GError **er
     if (json_object_has_member(object, "params") &&
         JSON_NODE_HOLDS_OBJECT(json_object_get_member(object, "params")))
         object = json_object_get_object_member(object, "params");
+    return sf_run_params_apply_json(params, object, path, error);
+}
+
+gboolean sf_run_params_apply_json(sf_run_params *params, JsonObject *object, const char *source,
+                                  GError **error)
+{
+    g_autoptr(GError) local = NULL;
     g_autoptr(GList) members = json_object_get_members(object);
     for (GList *m = members; m; m = m->next) {
         const char *key = m->data;
         g_autofree char *text = json_scalar_text(json_object_get_member(object, key));
         if (!text) {
             g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT,
-                        "%s: parameter '%s' must be a number, string or boolean", path, key);
+                        "%s: parameter '%s' must be a number, string or boolean", source, key);
             return FALSE;
         }
         if (!sf_run_params_set(params, key, text, &local)) {
-            g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: %s", path, local->message);
+            g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: %s", source, local->message);
             return FALSE;
         }
     }
     return TRUE;
+}
+
+void sf_run_params_for_mpp(const sf_run_params *params, double mpp, sf_run_params *out)
+{
+    *out = *params;
+    if (!out->min_area_default)
+        return;
+    out->min_area_default = FALSE;
+    if (mpp <= 0) {
+        out->min_area = (sf_measure){0, FALSE};
+        out->min_area_fraction = MAX(out->min_area_fraction, SF_MIN_AREA_FRACTION_NO_MPP);
+    }
 }
 
 void sf_run_result_clear(sf_run_result *result)

@@ -21,6 +21,9 @@ gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide
                               double overview_scale, sf_detect_params *detect, double *padding_px,
                               GError **error)
 {
+    sf_run_params resolved;
+    sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &resolved);
+    params = &resolved;
     double mpp = sf_slide_mpp_x(slide) * overview_scale; /* µm per overview pixel */
     if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0) {
         g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
@@ -385,8 +388,10 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         add_double(b, "scale_y", scale_y);
         json_builder_end_object(b);
 
+        sf_run_params used;
+        sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
         json_builder_set_member_name(b, "params");
-        json_builder_add_value(b, sf_run_params_to_json(params));
+        json_builder_add_value(b, sf_run_params_to_json(&used));
         add_int(b, "threshold", threshold);
 
         json_builder_set_member_name(b, "regions");
