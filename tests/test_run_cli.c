@@ -401,6 +401,48 @@ static void test_info(void **state)
         json_object_has_member(json_object_get_object_member(root, "associated_images"), "macro"));
 }
 
+/* Manifests of several slides validate against the schema in
+ * docs/manifest.md, and a broken one does not. */
+static void test_manifest_matches_schema(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *cmu = test_fixture("cmu-1-small-region.svs");
+    g_autofree char *boxes = test_fixture("boxes.tiff");
+    g_autofree char *ndpi = test_fixture("test3-DAPI-2-387.ndpi");
+    const char *run[] = {"run", cmu, boxes, ndpi, "-o", dir, "--max-size", "300", NULL};
+    assert_int_equal(test_run_slidefrag(run, NULL, NULL), 0);
+    g_autofree char *checker =
+        g_build_filename(SLIDEFRAG_SOURCE_DIR, "scripts", "check-manifest", NULL);
+    const char *stems[] = {"cmu-1-small-region", "boxes", "test3-DAPI-2-387"};
+    for (size_t i = 0; i < G_N_ELEMENTS(stems); i++) {
+        g_autofree char *manifest = g_build_filename(dir, stems[i], "manifest.json", NULL);
+        const char *argv[] = {checker, manifest, NULL};
+        int status = 0;
+        g_autofree char *err = NULL;
+        assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                 NULL, &err, &status, NULL));
+        if (!g_spawn_check_wait_status(status, NULL))
+            fail_msg("%s", err);
+    }
+    g_autofree char *good = g_build_filename(dir, "boxes", "manifest.json", NULL);
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(good, &text, NULL, NULL));
+    g_autofree char *broken = g_strdup(text);
+    char *schema = strstr(broken, "slidefrag.manifest/1");
+    assert_non_null(schema);
+    schema[strlen("slidefrag.manifest/")] = '9';
+    g_autofree char *bad = g_build_filename(dir, "bad.json", NULL);
+    assert_true(g_file_set_contents(bad, broken, -1, NULL));
+    const char *argv[] = {checker, bad, NULL};
+    int status = 0;
+    assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                             G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                             NULL, NULL, &status, NULL));
+    assert_false(g_spawn_check_wait_status(status, NULL));
+    test_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_several_slides_one_failing),
         cmocka_unit_test(test_info),
+        cmocka_unit_test(test_manifest_matches_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
