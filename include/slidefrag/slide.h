@@ -53,6 +53,14 @@ gboolean sf_slide_bounds(const sf_slide *slide, int64_t *x, int64_t *y, int64_t 
  */
 int sf_slide_best_level(const sf_slide *slide, double downsample);
 
+/*
+ * How many threads a read (sf_slide_read_scaled) decodes tiles on: 1 reads
+ * on the caller's thread. Defaults to the number of processors. Callers that
+ * run several reads at once on their own threads set 1, so the threads do
+ * not multiply (nor the memory of the strips read ahead).
+ */
+void sf_slide_set_read_threads(sf_slide *slide, int threads);
+
 /* Receives output rows as they are produced: `rows` holds n_rows rows of
  * width*3 bytes (RGB, tightly packed) starting at output row first_row.
  * Return FALSE with error set to stop. */

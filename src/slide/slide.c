@@ -23,6 +23,10 @@ struct sf_slide {
     uint8_t background[3];
     gboolean has_bounds;
     int64_t bounds[4];
+    sf_tiff_direct *direct; /* NULL when OpenSlide must read the tiles */
+    char *direct_why;       /* why there is no direct reader */
+    gboolean direct_on;
+    int read_threads;
 };
 
 /* A positive finite number, or 0: slides in the wild carry empty or junk
@@ -138,6 +142,14 @@ sf_slide *sf_slide_open(const char *path, GError **error)
     slide->path = g_strdup(path);
     slide->vendor = g_strdup(vendor);
     load_metadata(slide);
+    slide->read_threads = (int)g_get_num_processors();
+    /* Only the formats whose tiles OpenSlide decodes with plain libtiff. */
+    if (!strcmp(vendor, "aperio") || !strcmp(vendor, "generic-tiff"))
+        slide->direct =
+            sf_tiff_direct_open(path, slide->levels, slide->level_count, &slide->direct_why);
+    else
+        slide->direct_why = g_strdup_printf("vendor %s", vendor);
+    slide->direct_on = TRUE;
     return slide;
 }
 
@@ -145,6 +157,8 @@ void sf_slide_close(sf_slide *slide)
 {
     if (!slide)
         return;
+    sf_tiff_direct_free(slide->direct);
+    g_free(slide->direct_why);
     openslide_close(slide->osr);
     g_free(slide->levels);
     g_free(slide->vendor);
@@ -155,6 +169,32 @@ void sf_slide_close(sf_slide *slide)
 openslide_t *sf_slide_handle(const sf_slide *slide)
 {
     return slide->osr;
+}
+
+sf_tiff_direct *sf_slide_direct(const sf_slide *slide)
+{
+    return slide->direct_on ? slide->direct : NULL;
+}
+
+const char *sf_slide_direct_unavailable(const sf_slide *slide)
+{
+    return slide->direct ? NULL : slide->direct_why;
+}
+
+void sf_slide_set_direct_reads(sf_slide *slide, gboolean on)
+{
+    slide->direct_on = on;
+}
+
+void sf_slide_set_read_threads(sf_slide *slide, int threads)
+{
+    g_return_if_fail(slide != NULL);
+    slide->read_threads = MAX(threads, 1);
+}
+
+int sf_slide_read_threads(const sf_slide *slide)
+{
+    return slide->read_threads;
 }
 
 const char *sf_slide_path(const sf_slide *slide)

@@ -4,11 +4,24 @@
 #include <openslide.h>
 #include <stddef.h>
 
+#include "slide/tiff_direct.h"
 #include "slidefrag/slide.h"
 
 G_BEGIN_DECLS
 
 openslide_t *sf_slide_handle(const sf_slide *slide);
+
+/* The direct tile reader (tiff_direct.h) when the slide has one and direct
+ * reads are on, else NULL: read through OpenSlide. */
+sf_tiff_direct *sf_slide_direct(const sf_slide *slide);
+/* Why the slide has no direct reader; NULL when it has one. */
+const char *sf_slide_direct_unavailable(const sf_slide *slide);
+/* On by default; off makes every read go through OpenSlide (for tests that
+ * compare the two). */
+void sf_slide_set_direct_reads(sf_slide *slide, gboolean on);
+
+/* Threads that sf_slide_read_scaled() reads with (sf_slide_set_read_threads). */
+int sf_slide_read_threads(const sf_slide *slide);
 
 /* The tile size OpenSlide reports for a level; 0 when it does not say. */
 void sf_slide_tile_size(const sf_slide *slide, int level, int64_t *tile_w, int64_t *tile_h);

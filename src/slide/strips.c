@@ -1,8 +1,9 @@
 /*
  * Reading a level rectangle strip by strip. Decoding tiles is most of the
- * cost of a scaled read, and OpenSlide handles are thread-safe for reads, so
- * worker threads read the next chunks while the caller consumes the current
- * one; chunks still come out in order and memory stays a few chunks.
+ * cost of a scaled read, and OpenSlide handles (and the direct TIFF reader)
+ * are thread-safe for reads, so worker threads read the next chunks while
+ * the caller consumes the current one; chunks still come out in order and
+ * memory stays a few chunks.
  */
 #include "slide/strips.h"
 
@@ -26,6 +27,7 @@ typedef struct {
 struct sf_strips {
     sf_slide *slide;
     openslide_t *osr;
+    sf_tiff_direct *direct; /* reads tiles itself; NULL: OpenSlide */
     int level;
     double downsample;
     sf_blend blend;
@@ -58,17 +60,18 @@ static gboolean clean_origin(double downsample, int64_t v)
  * (absolute, so pieces start on tile edges) when OpenSlide can start a read
  * there exactly, else on the nearest pixel it can, keeping pieces between a
  * quarter step and `max_step` long; failing that, on the multiple anyway.
+ * With `any_origin` (direct reads, exact everywhere) always on the multiples.
  * Returns the count of pieces; g_free *edges.
  */
 static int plan_edges(int64_t lo, int64_t hi, int64_t step, int64_t max_step, double downsample,
-                      int64_t **edges)
+                      gboolean any_origin, int64_t **edges)
 {
     GArray *out = g_array_new(FALSE, FALSE, sizeof(int64_t));
     g_array_append_val(out, lo);
     for (int64_t v = lo; v < hi;) {
         int64_t q = v >= 0 ? v / step : -((-v + step - 1) / step);
         int64_t edge = MIN((q + 1) * step, hi);
-        if (edge < hi && !clean_origin(downsample, edge)) {
+        if (edge < hi && !any_origin && !clean_origin(downsample, edge)) {
             int64_t least = v + MAX(step / 4, 1), most = MIN(v + max_step, hi);
             for (int64_t d = 1; edge - d >= least || edge + d <= most; d++) {
                 if (edge - d >= least && clean_origin(downsample, edge - d)) {
@@ -153,10 +156,18 @@ static void read_chunk(sf_strips *strips, int k, slot *s)
     chunk->ends_strip = col == strips->n_cols - 1;
     chunk->pixels = s->pixels;
 
+    int64_t w = chunk->c1 - chunk->c0, h = chunk->r1 - chunk->r0;
+    if (strips->direct) {
+        gboolean more_below = chunk->r1 < strips->row_edges[strips->n_strips];
+        if (!sf_tiff_read_strip(strips->direct, strips->level, chunk->c0, chunk->r0, w, h,
+                                more_below, s->pixels, &s->error))
+            return;
+        sf_composite(s->pixels, (size_t)w * (size_t)h, &strips->blend);
+        return;
+    }
     /* OpenSlide takes the origin in level-0 pixels. */
     int64_t x0 = llround((double)chunk->c0 * strips->downsample);
     int64_t y0 = llround((double)chunk->r0 * strips->downsample);
-    int64_t w = chunk->c1 - chunk->c0, h = chunk->r1 - chunk->r0;
     openslide_read_region(strips->osr, s->pixels, x0, y0, strips->level, w, h);
     const char *message = openslide_get_error(strips->osr);
     if (message) {
@@ -200,6 +211,7 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
     sf_strips *strips = g_new0(sf_strips, 1);
     strips->slide = slide;
     strips->osr = sf_slide_handle(slide);
+    strips->direct = sf_slide_direct(slide);
     strips->level = level;
     strips->downsample = sf_slide_level(slide, level)->downsample;
     uint8_t bg[3];
@@ -207,7 +219,7 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
     sf_blend_init(&strips->blend, bg);
 
     /* The caller holds one chunk while each worker fills another. */
-    int threads = CLAMP((int)g_get_num_processors(), 1, MAX_THREADS);
+    int threads = CLAMP(sf_slide_read_threads(slide), 1, MAX_THREADS);
     int depth = threads > 1 ? threads + 1 : 1;
     int64_t strip_h, chunk_w;
     /* Aim at a quarter of the budget: smaller reads keep memory and cache
@@ -219,8 +231,11 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
     int64_t max_h = 4 * strip_h, max_w = 4 * chunk_w;
     if (chunked)
         max_h = MAX(MIN(max_h, max_chunked_rows), strip_h);
-    strips->n_strips = plan_edges(r0, r1, strip_h, max_h, strips->downsample, &strips->row_edges);
-    strips->n_cols = plan_edges(c0, c1, chunk_w, max_w, strips->downsample, &strips->col_edges);
+    gboolean exact = strips->direct != NULL;
+    strips->n_strips =
+        plan_edges(r0, r1, strip_h, max_h, strips->downsample, exact, &strips->row_edges);
+    strips->n_cols =
+        plan_edges(c0, c1, chunk_w, max_w, strips->downsample, exact, &strips->col_edges);
     strips->n_chunks = strips->n_strips * strips->n_cols;
     for (int i = 0; i < strips->n_strips; i++)
         strips->max_height =
