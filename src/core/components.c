@@ -6,14 +6,10 @@
  * only written when the caller asks for one.
  */
 #include "slidefrag/core.h"
+#include "runs.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct run {
-    int32_t start, end; /* [start, end) columns */
-    uint32_t parent;    /* union-find link, then the raster-order label */
-} run;
 
 /* Per-component sums, in raster order of the components' first pixels. */
 typedef struct stats {
@@ -21,59 +17,6 @@ typedef struct stats {
     int64_t area, sum_x, sum_y;
     uint32_t order;
 } stats;
-
-/* Word-at-a-time scans: tissue masks are mostly long uniform stretches. */
-static bool word_is_zero(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-    return w == 0;
-}
-
-static bool word_has_zero(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-    return ((w - 0x0101010101010101u) & ~w & 0x8080808080808080u) != 0;
-}
-
-static int skip_zero(const uint8_t *row, int x, int width)
-{
-    while (x + 8 <= width && word_is_zero(row + x))
-        x += 8;
-    while (x < width && row[x] == 0)
-        x++;
-    return x;
-}
-
-static int skip_nonzero(const uint8_t *row, int x, int width)
-{
-    while (x + 8 <= width && !word_has_zero(row + x))
-        x += 8;
-    while (x < width && row[x] != 0)
-        x++;
-    return x;
-}
-
-static uint32_t find_root(run *runs, uint32_t i)
-{
-    while (runs[i].parent != i) {
-        runs[i].parent = runs[runs[i].parent].parent; /* path halving */
-        i = runs[i].parent;
-    }
-    return i;
-}
-
-/* The smaller index wins, so a root is its component's first run. */
-static void join(run *runs, uint32_t a, uint32_t b)
-{
-    a = find_root(runs, a);
-    b = find_root(runs, b);
-    if (a < b)
-        runs[b].parent = a;
-    else if (b < a)
-        runs[a].parent = b;
-}
 
 static bool mask_is_valid(const sf_image *mask)
 {

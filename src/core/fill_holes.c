@@ -6,66 +6,10 @@
  * proportional to the number of background runs, not to the image.
  */
 #include "slidefrag/core.h"
+#include "runs.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct run {
-    int32_t start, end; /* [start, end) columns */
-    uint32_t parent;    /* union-find link, then the root */
-} run;
-
-static bool word_is_zero(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-    return w == 0;
-}
-
-static bool word_has_zero(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-    return ((w - 0x0101010101010101u) & ~w & 0x8080808080808080u) != 0;
-}
-
-static int skip_zero(const uint8_t *row, int x, int width)
-{
-    while (x + 8 <= width && word_is_zero(row + x))
-        x += 8;
-    while (x < width && row[x] == 0)
-        x++;
-    return x;
-}
-
-static int skip_nonzero(const uint8_t *row, int x, int width)
-{
-    while (x + 8 <= width && !word_has_zero(row + x))
-        x += 8;
-    while (x < width && row[x] != 0)
-        x++;
-    return x;
-}
-
-static uint32_t find_root(run *runs, uint32_t i)
-{
-    while (runs[i].parent != i) {
-        runs[i].parent = runs[runs[i].parent].parent; /* path halving */
-        i = runs[i].parent;
-    }
-    return i;
-}
-
-/* The smaller index wins, so whatever reaches the border has root 0. */
-static void join(run *runs, uint32_t a, uint32_t b)
-{
-    a = find_root(runs, a);
-    b = find_root(runs, b);
-    if (a < b)
-        runs[b].parent = a;
-    else if (b < a)
-        runs[a].parent = b;
-}
 
 static size_t count_background_runs(const sf_image *mask)
 {
