@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "io/slide_json.h"
 #include "slidefrag/error.h"
 #include "slidefrag/slide.h"
 
@@ -12,46 +13,7 @@ static JsonNode *describe(const sf_slide *slide)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "path");
     json_builder_add_string_value(b, sf_slide_path(slide));
-    json_builder_set_member_name(b, "vendor");
-    json_builder_add_string_value(b, sf_slide_vendor(slide));
-    json_builder_set_member_name(b, "width");
-    json_builder_add_int_value(b, sf_slide_width(slide));
-    json_builder_set_member_name(b, "height");
-    json_builder_add_int_value(b, sf_slide_height(slide));
-    json_builder_set_member_name(b, "mpp_x");
-    if (sf_slide_mpp_x(slide) > 0)
-        json_builder_add_double_value(b, sf_slide_mpp_x(slide));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "mpp_y");
-    if (sf_slide_mpp_y(slide) > 0)
-        json_builder_add_double_value(b, sf_slide_mpp_y(slide));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "objective_power");
-    if (sf_slide_objective_power(slide) > 0)
-        json_builder_add_double_value(b, sf_slide_objective_power(slide));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "quickhash");
-    if (sf_slide_quickhash(slide))
-        json_builder_add_string_value(b, sf_slide_quickhash(slide));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "levels");
-    json_builder_begin_array(b);
-    for (int l = 0; l < sf_slide_level_count(slide); l++) {
-        const sf_level *level = sf_slide_level(slide, l);
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "width");
-        json_builder_add_int_value(b, level->width);
-        json_builder_set_member_name(b, "height");
-        json_builder_add_int_value(b, level->height);
-        json_builder_set_member_name(b, "downsample");
-        json_builder_add_double_value(b, level->downsample);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
+    sf_slide_json_members(b, slide);
     json_builder_set_member_name(b, "associated_images");
     json_builder_begin_object(b);
     for (const char *const *name = sf_slide_associated_image_names(slide); name && *name; name++) {

@@ -1,0 +1,11 @@
+/* A slide described in JSON, shared by `info --json` and the manifest. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "slidefrag/slide.h"
+
+/* Adds to the open object: vendor, width, height, mpp_x, mpp_y,
+ * objective_power, quickhash, bounds and levels (null where the slide does
+ * not say). */
+void sf_slide_json_members(JsonBuilder *b, const sf_slide *slide);
