@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "io/json_safe.h"
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/score.h"
@@ -77,7 +78,7 @@ static void add_int(JsonBuilder *b, const char *name, int64_t value)
 static void add_double(JsonBuilder *b, const char *name, double value)
 {
     json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, value);
+    json_builder_add_double_value(b, sf_json_double(value));
 }
 
 static void add_string(JsonBuilder *b, const char *name, const char *value)

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
+#include "io/json_safe.h"
 #include "run/run_internal.h"
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
@@ -88,6 +89,8 @@ static char *scalar_text(JsonNode *node)
 /* Reads {"key": [values...] or value, ...}; returns the axes in file order. */
 static GArray *parse_grid(const char *name, const char *text, gsize length, GError **error)
 {
+    if (!sf_json_check_depth(name, text, length, error))
+        return NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) local = NULL;
     if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
@@ -321,11 +324,11 @@ static gboolean write_result(const char *path, const candidate *best, int n_slid
     json_builder_set_member_name(b, "slides");
     json_builder_add_int_value(b, n_slides);
     json_builder_set_member_name(b, "objective");
-    json_builder_add_double_value(b, best->score.objective);
+    json_builder_add_double_value(b, sf_json_double(best->score.objective));
     json_builder_set_member_name(b, "mean_iou");
-    json_builder_add_double_value(b, best->score.mean_iou);
+    json_builder_add_double_value(b, sf_json_double(best->score.mean_iou));
     json_builder_set_member_name(b, "f1");
-    json_builder_add_double_value(b, best->score.f1);
+    json_builder_add_double_value(b, sf_json_double(best->score.f1));
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *text = json_to_string(root, TRUE);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <zip.h>
 
+#include "io/json_safe.h"
 #include "slidefrag/annotations.h"
 #include "slidefrag/error.h"
 
@@ -331,19 +332,27 @@ static gboolean image_name_ok(const char *name)
            strcmp(name, "..") != 0;
 }
 
+/* Exports and file names may hold any bytes; the files map writes are
+ * UTF-8 (JSON and XML readers refuse anything else), so text is made valid
+ * UTF-8 here, once, with U+FFFD for what is not. */
+static char *valid_utf8(const char *text)
+{
+    return text ? g_utf8_make_valid(text, -1) : NULL;
+}
+
 static sf_annotation *annotation_new(const char *label, sf_shape shape, size_t n_vertices,
                                      const char *image, const char *source, int line,
                                      const char *where)
 {
     sf_annotation *a = g_new0(sf_annotation, 1);
-    a->label = g_strdup(label);
+    a->label = valid_utf8(label);
     a->shape = shape;
     a->n_vertices = n_vertices;
     a->vertices = g_new0(sf_vertex, n_vertices);
-    a->image = g_strdup(image);
-    a->source = g_strdup(source);
+    a->image = valid_utf8(image);
+    a->source = valid_utf8(source);
     a->line = line;
-    a->where = g_strdup(where);
+    a->where = valid_utf8(where);
     return a;
 }
 
@@ -944,6 +953,14 @@ static JsonParser *parse_json(sf_annotation_set *set, const char *name, const ch
     if (length >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
         data += 3;
         length -= 3;
+    }
+    /* json-glib recurses per level: refuse what would overflow the stack. */
+    int deep_line = 0;
+    if (sf_json_depth_bound(data, length, SF_JSON_MAX_DEPTH, &deep_line) > SF_JSON_MAX_DEPTH) {
+        g_autofree char *where = line_location(name, deep_line);
+        problem(set, SF_SKIP_MALFORMED, 1, where, "JSON nested deeper than %d levels; refused",
+                SF_JSON_MAX_DEPTH);
+        return NULL;
     }
     JsonParser *parser = json_parser_new();
     json_watch watch = {0, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),

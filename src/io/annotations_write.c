@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/json_safe.h"
 #include "slidefrag/annotations.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
@@ -132,8 +133,8 @@ static GPtrArray *sorted_labels(const sf_slide_annotations *slide)
 static void add_position(JsonBuilder *b, const sf_vertex *v)
 {
     json_builder_begin_array(b);
-    json_builder_add_double_value(b, v->x);
-    json_builder_add_double_value(b, v->y);
+    json_builder_add_double_value(b, sf_json_double(v->x));
+    json_builder_add_double_value(b, sf_json_double(v->y));
     json_builder_end_array(b);
 }
 
@@ -303,8 +304,8 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
     if (area_shape) {
         json_builder_begin_array(b);
         for (size_t i = 0; i < a->n_vertices; i++) {
-            json_builder_add_double_value(b, a->vertices[i].x);
-            json_builder_add_double_value(b, a->vertices[i].y);
+            json_builder_add_double_value(b, sf_json_double(a->vertices[i].x));
+            json_builder_add_double_value(b, sf_json_double(a->vertices[i].y));
         }
         json_builder_end_array(b);
     }
@@ -314,8 +315,8 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
         json_builder_set_member_name(b, "keypoints");
         json_builder_begin_array(b);
         for (size_t i = 0; i < a->n_vertices; i++) {
-            json_builder_add_double_value(b, a->vertices[i].x);
-            json_builder_add_double_value(b, a->vertices[i].y);
+            json_builder_add_double_value(b, sf_json_double(a->vertices[i].x));
+            json_builder_add_double_value(b, sf_json_double(a->vertices[i].y));
             json_builder_add_int_value(b, 2);
         }
         json_builder_end_array(b);
@@ -325,10 +326,10 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
     json_builder_set_member_name(b, "bbox");
     json_builder_begin_array(b);
     for (int k = 0; k < 4; k++)
-        json_builder_add_double_value(b, box[k]);
+        json_builder_add_double_value(b, sf_json_double(box[k]));
     json_builder_end_array(b);
     json_builder_set_member_name(b, "area");
-    json_builder_add_double_value(b, area_shape ? polygon_area(a) : 0.0);
+    json_builder_add_double_value(b, sf_json_double(area_shape ? polygon_area(a) : 0.0));
     json_builder_set_member_name(b, "attributes");
     json_builder_begin_object(b);
     add_string_member(b, "shape", sf_shape_name(a->shape));
@@ -406,9 +407,28 @@ static char *comment_safe(const char *text)
     return g_string_free(s, FALSE);
 }
 
+/* XML 1.0 forbids most control characters even as references, and a
+ * reader refuses the whole file for one: labels and names from exports
+ * may hold them, so each becomes U+FFFD (as does invalid UTF-8). */
+static char *xml_safe(const char *text)
+{
+    g_autofree char *valid = g_utf8_make_valid(text, -1);
+    GString *s = g_string_sized_new(strlen(valid));
+    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+            (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000)
+            g_string_append_len(s, p, g_utf8_next_char(p) - p);
+        else
+            g_string_append_unichar(s, 0xFFFD);
+    }
+    return g_string_free(s, FALSE);
+}
+
 static void xml_attribute(xmlTextWriter *w, const char *name, const char *value)
 {
-    xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value);
+    g_autofree char *safe = xml_safe(value);
+    xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST safe);
 }
 
 static void xml_number_attribute(xmlTextWriter *w, const char *name, double value)
@@ -429,7 +449,8 @@ static void xml_comment(xmlTextWriter *w, const sf_slide_annotations *slide)
     g_autofree char *text = convention(slide);
     g_autofree char *full =
         g_strdup_printf(" slidefrag map: slide %s; coordinates are %s ", slide->stem, text);
-    g_autofree char *safe = comment_safe(full);
+    g_autofree char *valid = xml_safe(full);
+    g_autofree char *safe = comment_safe(valid);
     xmlTextWriterWriteComment(w, BAD_CAST safe);
 }
 

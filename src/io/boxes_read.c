@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/json_safe.h"
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
@@ -315,6 +316,8 @@ static gboolean read_manifest(reader *r, char **stem)
 static sf_slide_boxes *parse(const char *path, const char *data, size_t length,
                              gboolean skip_unknown, gboolean *unknown, GError **error)
 {
+    if (!sf_json_check_depth(path, data, length, error))
+        return NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     GError *local = NULL;
     if (!json_parser_load_from_data(parser, data, (gssize)length, &local)) {

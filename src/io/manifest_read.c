@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "io/json_safe.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
 
@@ -236,6 +237,8 @@ sf_manifest *sf_manifest_load(const char *path, GError **error)
         g_error_free(local);
         return NULL;
     }
+    if (!sf_json_check_depth(path, text, length, error))
+        return NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not valid JSON: %s", path,

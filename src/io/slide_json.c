@@ -1,10 +1,12 @@
 #include "io/slide_json.h"
 
+#include "io/json_safe.h"
+
 static void add_positive_or_null(JsonBuilder *b, const char *name, double value)
 {
     json_builder_set_member_name(b, name);
     if (value > 0)
-        json_builder_add_double_value(b, value);
+        json_builder_add_double_value(b, sf_json_double(value));
     else
         json_builder_add_null_value(b);
 }
@@ -49,7 +51,7 @@ void sf_slide_json_members(JsonBuilder *b, const sf_slide *slide)
         add_int(b, "width", level->width);
         add_int(b, "height", level->height);
         json_builder_set_member_name(b, "downsample");
-        json_builder_add_double_value(b, level->downsample);
+        json_builder_add_double_value(b, sf_json_double(level->downsample));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/json_safe.h"
 #include "slidefrag/error.h"
 #include "slidefrag/run.h"
 
@@ -296,7 +297,7 @@ static void add_measure(JsonBuilder *b, const char *key, const sf_measure *m, gb
         g_autofree char *text = g_strdup_printf("%.9g%s", m->value, area ? "um2" : "um");
         json_builder_add_string_value(b, text);
     } else {
-        json_builder_add_double_value(b, m->value);
+        json_builder_add_double_value(b, sf_json_double(m->value));
     }
 }
 
@@ -306,9 +307,9 @@ JsonNode *sf_run_params_to_json(const sf_run_params *p)
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, target_key(&p->overview, FALSE));
-    json_builder_add_double_value(b, p->overview.value);
+    json_builder_add_double_value(b, sf_json_double(p->overview.value));
     json_builder_set_member_name(b, target_key(&p->fragment, TRUE));
-    json_builder_add_double_value(b, p->fragment.value);
+    json_builder_add_double_value(b, sf_json_double(p->fragment.value));
     json_builder_set_member_name(b, "overview-format");
     json_builder_add_string_value(b, p->overview_png ? "png" : "jpg");
     json_builder_set_member_name(b, "jpeg-quality");
@@ -338,9 +339,9 @@ JsonNode *sf_run_params_to_json(const sf_run_params *p)
         add_measure(b, "min-area", &p->min_area, TRUE);
     }
     json_builder_set_member_name(b, "min-area-fraction");
-    json_builder_add_double_value(b, p->min_area_fraction);
+    json_builder_add_double_value(b, sf_json_double(p->min_area_fraction));
     json_builder_set_member_name(b, "min-tissue-fraction");
-    json_builder_add_double_value(b, p->min_tissue_fraction);
+    json_builder_add_double_value(b, sf_json_double(p->min_tissue_fraction));
     add_measure(b, "padding", &p->padding, FALSE);
     json_builder_end_object(b);
     return json_builder_get_root(b);
@@ -369,14 +370,25 @@ static char *json_scalar_text(JsonNode *node)
 
 gboolean sf_run_params_load(sf_run_params *params, const char *path, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) local = NULL;
-    if (!json_parser_load_from_file(parser, path, &local)) {
-        int code = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
-                           local->domain == G_FILE_ERROR
-                       ? SF_EXIT_MISSING
-                       : SF_EXIT_BAD_INPUT;
-        g_set_error(error, SF_ERROR, code, "%s: %s", path, local->message);
+    g_autofree char *text = NULL;
+    gsize length = 0;
+    if (!g_file_get_contents(path, &text, &length, &local)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, local->message);
+        return FALSE;
+    }
+    /* Read here rather than by json-glib so the nesting is checked first. */
+    if (!sf_json_check_depth(path, text, length, error))
+        return FALSE;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
+        /* json-glib names in-memory text "<data>": put the path there. */
+        const char *message = local->message;
+        if (g_str_has_prefix(message, "<data>:"))
+            g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s:%s", path,
+                        message + strlen("<data>:"));
+        else
+            g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: %s", path, message);
         return FALSE;
     }
     JsonNode *root = json_parser_get_root(parser);
