@@ -11,8 +11,10 @@ static gboolean owned_by_other_slide(const char *dir, const char *abs_path)
     if (!g_file_test(manifest_path, G_FILE_TEST_EXISTS))
         return FALSE;
     g_autoptr(sf_manifest) manifest = sf_manifest_load(manifest_path, NULL);
-    /* An unreadable manifest is a leftover of ours: the run replaces it. */
-    return manifest && manifest->slide_path && strcmp(manifest->slide_path, abs_path) != 0;
+    /* An unreadable manifest is a leftover of ours: the run replaces it.
+     * The manifest holds the path made valid UTF-8 (run_slide.c). */
+    g_autofree char *path_text = g_utf8_make_valid(abs_path, -1);
+    return manifest && manifest->slide_path && strcmp(manifest->slide_path, path_text) != 0;
 }
 
 char *sf_run_output_dir(const char *out_root, const char *slide_path, gboolean stem_shared)

@@ -1,9 +1,16 @@
 /* The run job for one slide: overview, detection, fragments, manifest. */
+#define _DEFAULT_SOURCE /* flock */
+
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "io/json_safe.h"
+#include "io/slide_json.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
@@ -109,12 +116,23 @@ static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, i
         .slide = slide, .dir = dir, .quality = quality, .jobs = jobs, .n_jobs = n_jobs};
     g_mutex_init(&batch.lock);
     int n_threads = CLAMP(threads, 1, MAX(n_jobs, 1));
+    /* Fragments read side by side instead of each read decoding ahead on
+     * threads of its own: --threads threads in all, and strip memory for
+     * one read per thread. */
+    sf_slide_set_read_threads(slide, MAX(1, threads / n_threads));
     GThread **workers = g_new0(GThread *, n_threads);
-    /* The calling thread works too: one thread means no thread at all. */
-    for (int t = 1; t < n_threads; t++)
-        workers[t] = g_thread_new("fragment", fragment_worker, &batch);
+    /* The calling thread works too: one thread means no thread at all. When
+     * the system refuses more threads (a process limit), fewer do the work:
+     * g_thread_new would abort. */
+    int started = 1;
+    while (started < n_threads) {
+        workers[started] = g_thread_try_new("fragment", fragment_worker, &batch, NULL);
+        if (!workers[started])
+            break;
+        started++;
+    }
     fragment_worker(&batch);
-    for (int t = 1; t < n_threads; t++)
+    for (int t = 1; t < started; t++)
         g_thread_join(workers[t]);
     g_free(workers);
     g_mutex_clear(&batch.lock);
@@ -178,14 +196,17 @@ static void add_int(JsonBuilder *b, const char *name, int64_t value)
 static void add_double(JsonBuilder *b, const char *name, double value)
 {
     json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, value);
+    json_builder_add_double_value(b, sf_json_double(value));
 }
 
 static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem)
 {
     json_builder_set_member_name(b, "slide");
     json_builder_begin_object(b);
-    add_string(b, "path", path);
+    /* JSON is UTF-8 and its readers refuse anything else; a file name need
+     * not be. The path is recorded readably, the file stat'ed by its bytes. */
+    g_autofree char *path_text = g_utf8_make_valid(path, -1);
+    add_string(b, "path", path_text);
     add_string(b, "name", stem);
     /* Size and modification time let a resumed batch tell whether the file
      * it finished earlier is still the same. */
@@ -194,49 +215,30 @@ static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, c
         add_int(b, "file_size", (int64_t)st.st_size);
         add_int(b, "file_mtime", (int64_t)st.st_mtime);
     }
-    add_string(b, "vendor", sf_slide_vendor(slide));
-    add_int(b, "width", sf_slide_width(slide));
-    add_int(b, "height", sf_slide_height(slide));
-    json_builder_set_member_name(b, "mpp_x");
-    if (sf_slide_mpp_x(slide) > 0)
-        json_builder_add_double_value(b, sf_slide_mpp_x(slide));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "mpp_y");
-    if (sf_slide_mpp_y(slide) > 0)
-        json_builder_add_double_value(b, sf_slide_mpp_y(slide));
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "objective_power");
-    if (sf_slide_objective_power(slide) > 0)
-        json_builder_add_double_value(b, sf_slide_objective_power(slide));
-    else
-        json_builder_add_null_value(b);
-    add_string(b, "quickhash", sf_slide_quickhash(slide));
-    json_builder_set_member_name(b, "bounds");
-    int64_t bx, by, bw, bh;
-    if (sf_slide_bounds(slide, &bx, &by, &bw, &bh)) {
-        json_builder_begin_object(b);
-        add_int(b, "x", bx);
-        add_int(b, "y", by);
-        add_int(b, "width", bw);
-        add_int(b, "height", bh);
-        json_builder_end_object(b);
-    } else {
-        json_builder_add_null_value(b);
-    }
-    json_builder_set_member_name(b, "levels");
-    json_builder_begin_array(b);
-    for (int l = 0; l < sf_slide_level_count(slide); l++) {
-        const sf_level *level = sf_slide_level(slide, l);
-        json_builder_begin_object(b);
-        add_int(b, "width", level->width);
-        add_int(b, "height", level->height);
-        add_double(b, "downsample", level->downsample);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
+    sf_slide_json_members(b, slide);
     json_builder_end_object(b);
+}
+
+/* Whether a name is one of sf_output's temporary files (".<name>.XXXXXX.part"). */
+static gboolean is_temp_name(const char *name)
+{
+    return name[0] == '.' && g_str_has_suffix(name, ".part");
+}
+
+/* Removes the temporary files of a run that was killed in this folder. Only
+ * safe under the folder lock: otherwise they may be another run's. */
+static void remove_temp_files(const char *dir)
+{
+    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+    if (!listing)
+        return;
+    const char *name;
+    while ((name = g_dir_read_name(listing))) {
+        if (!is_temp_name(name))
+            continue;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_unlink(path);
+    }
 }
 
 /* Removes fragments an earlier run left that this run did not write, so the
@@ -259,13 +261,48 @@ static void remove_stale_fragments(const char *dir, fragment_job *jobs, int n_jo
     }
 }
 
+/*
+ * Two runs writing one folder at once would each remove the other's
+ * fragments as stale and leave a manifest that lists missing files, so a
+ * run holds an exclusive lock on its folder and a second one waits. flock()
+ * on the folder itself leaves no lock file behind and is released when the
+ * process ends, however it ends. Where the file system has no such locks,
+ * the run goes ahead unlocked (-1).
+ */
+typedef int dir_lock;
+
+static dir_lock lock_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static void unlock_folder(dir_lock fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(dir_lock, unlock_folder, -1)
+
 char *sf_slide_stem(const char *path)
 {
     g_autofree char *base = g_path_get_basename(path);
     char *dot = strrchr(base, '.');
-    if (dot && dot != base)
+    /* "...svs" would leave "..", a folder name that climbs out of OUTDIR:
+     * such a name keeps its extension. */
+    if (dot && dot != base && strspn(base, ".") < (size_t)(dot - base))
         *dot = '\0';
-    return g_strdup(base);
+    /* The stem names the folder and the fragments and is written into the
+     * manifest, which must stay valid UTF-8 JSON: the same text everywhere. */
+    return g_utf8_make_valid(base, -1);
 }
 
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
@@ -299,6 +336,11 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
                     g_strerror(err));
         return FALSE;
     }
+    g_auto(dir_lock) lock = lock_folder(output_dir);
+    if (lock >= 0) {
+        remove_temp_files(output_dir);
+        remove_temp_files(fragments_dir);
+    }
     /* A folder without a manifest is unfinished: drop an earlier manifest
      * first so a failure below never leaves it describing other files. */
     g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
@@ -310,6 +352,8 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     }
 
     stage = g_get_monotonic_time();
+    /* One read: all of --threads decode its tiles. */
+    sf_slide_set_read_threads(slide, params->threads);
     g_autofree uint8_t *overview_pixels =
         sf_slide_read_scaled_buffer(slide, ov_level, 0, 0, w0, h0, ov_w, ov_h, error);
     if (!overview_pixels)
