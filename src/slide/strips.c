@@ -204,6 +204,23 @@ static void submit_next(sf_strips *strips)
     g_thread_pool_push(strips->pool, GINT_TO_POINTER(k + 1), NULL);
 }
 
+/*
+ * The readers' own threads, started now. A shared pool would start them at
+ * the first push and, when the system refuses a thread (a process or memory
+ * limit), keep the reads queued for a thread that never comes: the caller
+ * would wait forever. With none started, NULL: the caller reads itself.
+ */
+static GThreadPool *start_pool(sf_strips *strips)
+{
+    g_autoptr(GError) error = NULL;
+    GThreadPool *pool = g_thread_pool_new(worker, strips, strips->depth - 1, TRUE, &error);
+    if (pool && g_thread_pool_get_num_threads(pool) == 0) {
+        g_thread_pool_free(pool, TRUE, TRUE);
+        pool = NULL;
+    }
+    return pool;
+}
+
 sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int64_t c1, int64_t r1,
                          size_t budget, int64_t max_chunked_rows)
 {
@@ -250,8 +267,9 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
         strips->slots[i].pixels = g_new(uint32_t, (size_t)strips->max_height * max_width);
     g_mutex_init(&strips->lock);
     g_cond_init(&strips->ready);
-    if (strips->depth > 1) {
-        strips->pool = g_thread_pool_new(worker, strips, strips->depth - 1, FALSE, NULL);
+    if (strips->depth > 1)
+        strips->pool = start_pool(strips);
+    if (strips->pool) {
         g_mutex_lock(&strips->lock);
         for (int i = 0; i < strips->depth; i++)
             submit_next(strips);
