@@ -66,7 +66,7 @@ typedef struct {
 
 /* Per-handle handlers: libtiff's global ones are process-wide, and a
  * library should not print or take them over. Errors are kept (the first is
- * the cause) for the GError; warnings are dropped, as decoding goes on. */
+ * the cause) for the GError. */
 static int on_error(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
     (void)tif;
@@ -82,13 +82,15 @@ static int on_error(TIFF *tif, void *user_data, const char *module, const char *
     return 1;
 }
 
+/* libjpeg reports corrupt entropy-coded data ("Corrupt JPEG data: premature
+ * end of data segment") as a warning and decodes on into grey; OpenSlide
+ * makes every libjpeg warning fatal, and so does this reader: a tile is
+ * read as OpenSlide would read it or not at all. libtiff's own warnings
+ * (unknown tags and the like) say nothing about the pixels. */
 static int on_warning(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
-    (void)tif;
-    (void)user_data;
-    (void)module;
-    (void)fmt;
-    (void)ap;
+    if (module && !strcmp(module, "JPEGLib"))
+        return on_error(tif, user_data, module, fmt, ap);
     return 1;
 }
 
@@ -383,7 +385,8 @@ static const uint8_t *tile_rgb(sf_tiff_direct *td, tiff_handle *h, int level,
         if (!h->tile)
             h->tile = g_malloc(td->tile_bytes);
         tmsize_t size = (tmsize_t)lv->tile_w * lv->tile_h * 3;
-        if (TIFFReadEncodedTile(h->tif, index, h->tile, size) != size)
+        /* A message means libjpeg warned: the pixels are not the tile's. */
+        if (TIFFReadEncodedTile(h->tif, index, h->tile, size) != size || h->message[0])
             return NULL;
     }
     h->tile_level = level;
