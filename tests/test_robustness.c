@@ -867,6 +867,27 @@ static void test_json_deeply_nested(void **state)
     assert_true(!listing || !g_dir_read_name(listing));
 }
 
+/* batch --resume reads whatever manifest.json an OUTDIR holds: one nested
+ * 100,000 deep is no finished run, so the slide is simply run again. */
+static void test_json_deeply_nested_manifest_on_resume(void **state)
+{
+    (void)state;
+    g_autofree char *out = new_dir("resume-deep");
+    g_autofree char *folder = path_in(out, "small");
+    assert_int_equal(g_mkdir_with_parents(folder, 0755), 0);
+    g_autofree char *manifest = path_in(folder, "manifest.json");
+    g_autofree char *text = g_strnfill(100000, '[');
+    write_text(manifest, text);
+    g_autofree char *slide = test_fixture("small.svs");
+    g_autofree char *err = NULL;
+    int code = run_args(NULL, &err, "batch", slide, "-o", out, "--resume", "--jobs", "1",
+                        "--min-area", "0", "--quiet", NULL);
+    if (code != SF_EXIT_OK)
+        fail_msg("exit %d: %s", code, err);
+    g_autoptr(sf_manifest) done = assert_finished(folder);
+    assert_int_equal(done->n_regions, 1);
+}
+
 /* XML nested 100,000 deep: libxml2 stops at its depth limit (256). */
 static void test_xml_deeply_nested(void **state)
 {
@@ -978,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_json_100_mb),
         cmocka_unit_test(test_json_over_size_limit),
         cmocka_unit_test(test_json_deeply_nested),
+        cmocka_unit_test(test_json_deeply_nested_manifest_on_resume),
         cmocka_unit_test(test_xml_deeply_nested),
         cmocka_unit_test(test_annotation_labels_any_bytes),
     };
