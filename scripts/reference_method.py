@@ -8,7 +8,8 @@ write them, in one process. It is deliberately not optimised.
   overview (longest side --max-size) -> red channel -> Otsu (dark = tissue)
   -> 7x7 closing -> 8-connected components' boxes
   -> merge intersecting -> merge touching (gap 0) -> drop boxes smaller than
-  0.0001 of the overview -> merge intersecting -> level-0 boxes (outward)
+  5000 µm² (0.0001 of the overview when the slide has no µm/px)
+  -> merge intersecting -> level-0 boxes (outward)
   (slidefrag's default parameters)
   -> one JPEG per box at --fragment-downsample.
 
@@ -33,7 +34,8 @@ import openslide
 WHOLE_READ_LIMIT = int(1.5 * 1024**3)
 STRIP_BYTES = 256 * 1024**2
 
-MIN_AREA_FRACTION = 0.0001
+MIN_AREA_UM2 = 5000.0
+MIN_AREA_FRACTION_NO_MPP = 0.0001
 JPEG_QUALITY = 90
 
 
@@ -140,7 +142,14 @@ def merge(boxes, meets):
     return sorted(boxes, key=lambda b: (b[1], b[0], b[3], b[2]))
 
 
-def find_boxes(overview_rgb):
+def min_area_pixels(mask_shape, um_per_pixel):
+    """The smallest box area kept, in overview pixels."""
+    if um_per_pixel > 0:
+        return math.ceil(MIN_AREA_UM2 / (um_per_pixel * um_per_pixel) - 1e-9)
+    return MIN_AREA_FRACTION_NO_MPP * mask_shape[0] * mask_shape[1]
+
+
+def find_boxes(overview_rgb, um_per_pixel):
     red = overview_rgb[:, :, 0]
     threshold, mask = cv2.threshold(red, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE,
@@ -150,7 +159,7 @@ def find_boxes(overview_rgb):
 
     boxes = merge(boxes, intersect)
     boxes = merge(boxes, lambda a, b: within_gap(a, b, 0))
-    min_area = MIN_AREA_FRACTION * mask.shape[0] * mask.shape[1]
+    min_area = min_area_pixels(mask.shape, um_per_pixel)
     boxes = [b for b in boxes if b[2] * b[3] >= min_area]
     boxes = merge(boxes, intersect)
     return threshold, mask, boxes
@@ -195,12 +204,13 @@ def main():
     overview = read_scaled(slide, level, 0, 0, width, height, ov_w, ov_h)
     t_overview = time.monotonic() - start
 
-    threshold, mask, boxes = find_boxes(overview)
+    scale_x = width / ov_w
+    scale_y = height / ov_h
+    mpp_x = float(slide.properties.get(openslide.PROPERTY_NAME_MPP_X, 0) or 0)
+    threshold, mask, boxes = find_boxes(overview, mpp_x * scale_x)
     save_jpeg(os.path.join(args.output, "overview.jpg"), overview)
     cv2.imwrite(os.path.join(args.output, "mask.png"), mask)
 
-    scale_x = width / ov_w
-    scale_y = height / ov_h
     level0 = [to_level0(b, scale_x, scale_y, width, height) for b in boxes]
     if args.boxes_out:
         with open(args.boxes_out, "w") as f:
