@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
+#include "io/json_safe.h"
 
 struct sf_progress {
     sf_progress_mode mode;
@@ -58,21 +59,6 @@ static void emit_json(JsonBuilder *b)
     g_autofree char *line = json_to_string(root, FALSE);
     fprintf(stderr, "%s\n", line);
     fflush(stderr);
-}
-
-static void json_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void json_int(JsonBuilder *b, const char *name, gint64 value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
 }
 
 static char *format_duration(double seconds)
@@ -128,12 +114,12 @@ void sf_progress_start(sf_progress *progress, const char *out_root, guint n_skip
     if (progress->mode == SF_PROGRESS_JSON) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_string(b, "event", "start");
-        json_int(b, "total", progress->total);
-        json_int(b, "to_run", progress->to_run);
-        json_int(b, "jobs", jobs);
-        json_int(b, "threads_per_slide", threads);
-        json_string(b, "output", out_root);
+        sf_json_add_string(b, "event", "start");
+        sf_json_add_int(b, "total", progress->total);
+        sf_json_add_int(b, "to_run", progress->to_run);
+        sf_json_add_int(b, "jobs", jobs);
+        sf_json_add_int(b, "threads_per_slide", threads);
+        sf_json_add_string(b, "output", out_root);
         json_builder_end_object(b);
         emit_json(b);
         return;
@@ -154,19 +140,18 @@ static void slide_json(const sf_progress *progress, const sf_batch_item *item)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_string(b, "event", "slide");
-    json_int(b, "done", n_finished(progress));
-    json_int(b, "total", progress->total);
-    json_string(b, "path", item->path);
-    json_string(b, "status", sf_batch_status_name(item->status));
-    json_string(b, "error", item->error);
+    sf_json_add_string(b, "event", "slide");
+    sf_json_add_int(b, "done", n_finished(progress));
+    sf_json_add_int(b, "total", progress->total);
+    sf_json_add_string(b, "path", item->path);
+    sf_json_add_string(b, "status", sf_batch_status_name(item->status));
+    sf_json_add_string(b, "error", item->error);
     if (item->status == SF_BATCH_OK || item->status == SF_BATCH_SKIPPED) {
-        json_int(b, "regions", item->n_regions);
-        json_int(b, "fragments", item->n_fragments);
+        sf_json_add_int(b, "regions", item->n_regions);
+        sf_json_add_int(b, "fragments", item->n_fragments);
     }
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, item->seconds);
-    json_string(b, "output", item->output_dir);
+    sf_json_add_double(b, "seconds", item->seconds);
+    sf_json_add_string(b, "output", item->output_dir);
     json_builder_end_object(b);
     emit_json(b);
 }
@@ -208,8 +193,8 @@ void sf_progress_interrupt(sf_progress *progress, int signal)
     if (progress->mode == SF_PROGRESS_JSON) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_string(b, "event", "interrupt");
-        json_string(b, "signal", sf_batch_signal_name(signal));
+        sf_json_add_string(b, "event", "interrupt");
+        sf_json_add_string(b, "signal", sf_batch_signal_name(signal));
         json_builder_end_object(b);
         emit_json(b);
         return;
@@ -233,13 +218,12 @@ void sf_progress_end(sf_progress *progress, const char *summary_path, int exit_c
     if (progress->mode == SF_PROGRESS_JSON) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        json_string(b, "event", "end");
+        sf_json_add_string(b, "event", "end");
         for (int s = SF_BATCH_OK; s <= SF_BATCH_INTERRUPTED; s++)
-            json_int(b, sf_batch_status_name(s), c[s]);
-        json_builder_set_member_name(b, "seconds");
-        json_builder_add_double_value(b, round(elapsed(progress) * 1000) / 1000);
-        json_string(b, "summary", summary_path);
-        json_int(b, "exit_code", exit_code);
+            sf_json_add_int(b, sf_batch_status_name(s), c[s]);
+        sf_json_add_double(b, "seconds", round(elapsed(progress) * 1000) / 1000);
+        sf_json_add_string(b, "summary", summary_path);
+        sf_json_add_int(b, "exit_code", exit_code);
         json_builder_end_object(b);
         emit_json(b);
         return;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "io/json_safe.h"
 #include "slidefrag/error.h"
 #include "slidefrag/run.h"
 
@@ -24,12 +25,9 @@ static int answer_failed(const GError *error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "status");
-    json_builder_add_string_value(b, "failed");
-    json_builder_set_member_name(b, "code");
-    json_builder_add_int_value(b, error->code);
-    json_builder_set_member_name(b, "error");
-    json_builder_add_string_value(b, error->message);
+    sf_json_add_string(b, "status", "failed");
+    sf_json_add_int(b, "code", error->code);
+    sf_json_add_string(b, "error", error->message);
     json_builder_end_object(b);
     print_answer(b);
     return error->domain == SF_ERROR ? error->code : SF_EXIT_FAILURE;
@@ -39,16 +37,11 @@ static int answer_ok(const sf_run_result *result)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "status");
-    json_builder_add_string_value(b, "ok");
-    json_builder_set_member_name(b, "output");
-    json_builder_add_string_value(b, result->output_dir);
-    json_builder_set_member_name(b, "regions");
-    json_builder_add_int_value(b, result->n_regions);
-    json_builder_set_member_name(b, "fragments");
-    json_builder_add_int_value(b, result->n_fragments);
-    json_builder_set_member_name(b, "seconds");
-    json_builder_add_double_value(b, result->seconds);
+    sf_json_add_string(b, "status", "ok");
+    sf_json_add_string(b, "output", result->output_dir);
+    sf_json_add_int(b, "regions", result->n_regions);
+    sf_json_add_int(b, "fragments", result->n_fragments);
+    sf_json_add_double(b, "seconds", result->seconds);
     json_builder_end_object(b);
     print_answer(b);
     return SF_EXIT_OK;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
+#include "io/json_safe.h"
 #include "slidefrag/image_io.h"
 
 const char *sf_batch_status_name(sf_batch_status status)
@@ -44,18 +45,13 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
 
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "schema");
-    json_builder_add_string_value(b, "slidefrag.batch-summary/1");
-    json_builder_set_member_name(b, "output");
-    json_builder_add_string_value(b, out_root);
+    sf_json_add_string(b, "schema", "slidefrag.batch-summary/1");
+    sf_json_add_string(b, "output", out_root);
     json_builder_set_member_name(b, "counts");
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "total");
-    json_builder_add_int_value(b, n_items);
-    for (int s = SF_BATCH_OK; s <= SF_BATCH_INTERRUPTED; s++) {
-        json_builder_set_member_name(b, sf_batch_status_name(s));
-        json_builder_add_int_value(b, counts[s]);
-    }
+    sf_json_add_int(b, "total", n_items);
+    for (int s = SF_BATCH_OK; s <= SF_BATCH_INTERRUPTED; s++)
+        sf_json_add_int(b, sf_batch_status_name(s), counts[s]);
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "slides");
@@ -63,15 +59,9 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
     for (guint i = 0; i < n_items; i++) {
         const sf_batch_item *item = items[i];
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "path");
-        json_builder_add_string_value(b, item->path);
-        json_builder_set_member_name(b, "status");
-        json_builder_add_string_value(b, sf_batch_status_name(item->status));
-        json_builder_set_member_name(b, "error");
-        if (item->error)
-            json_builder_add_string_value(b, item->error);
-        else
-            json_builder_add_null_value(b);
+        sf_json_add_string(b, "path", item->path);
+        sf_json_add_string(b, "status", sf_batch_status_name(item->status));
+        sf_json_add_string(b, "error", item->error);
         json_builder_set_member_name(b, "regions");
         if (has_counts(item))
             json_builder_add_int_value(b, item->n_regions);
@@ -82,10 +72,8 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
             json_builder_add_int_value(b, item->n_fragments);
         else
             json_builder_add_null_value(b);
-        json_builder_set_member_name(b, "seconds");
-        json_builder_add_double_value(b, item->seconds);
-        json_builder_set_member_name(b, "output");
-        json_builder_add_string_value(b, item->output_dir);
+        sf_json_add_double(b, "seconds", item->seconds);
+        sf_json_add_string(b, "output", item->output_dir);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -69,54 +69,33 @@ static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
     json_builder_end_array(b);
 }
 
-static void add_int(JsonBuilder *b, const char *name, int64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-static void add_double(JsonBuilder *b, const char *name, double value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, sf_json_double(value));
-}
-
-static void add_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
 static void add_metrics(JsonBuilder *b, const sf_score *s)
 {
-    add_int(b, "n_truth", (int64_t)s->n_truth);
-    add_int(b, "n_pred", (int64_t)s->n_pred);
-    add_int(b, "n_matched", (int64_t)s->n_matched);
-    add_int(b, "true_positives", (int64_t)s->true_positives);
-    add_int(b, "false_positives", (int64_t)s->false_positives);
-    add_int(b, "false_negatives", (int64_t)s->false_negatives);
-    add_double(b, "mean_iou", s->mean_iou);
-    add_double(b, "precision", s->precision);
-    add_double(b, "recall", s->recall);
-    add_double(b, "f1", s->f1);
-    add_double(b, "loss", s->loss);
-    add_double(b, "overlap_area", s->overlap_area);
-    add_double(b, "pred_area", s->pred_area);
-    add_double(b, "penalty", s->penalty);
-    add_double(b, "objective", s->objective);
+    sf_json_add_int(b, "n_truth", (int64_t)s->n_truth);
+    sf_json_add_int(b, "n_pred", (int64_t)s->n_pred);
+    sf_json_add_int(b, "n_matched", (int64_t)s->n_matched);
+    sf_json_add_int(b, "true_positives", (int64_t)s->true_positives);
+    sf_json_add_int(b, "false_positives", (int64_t)s->false_positives);
+    sf_json_add_int(b, "false_negatives", (int64_t)s->false_negatives);
+    sf_json_add_double(b, "mean_iou", s->mean_iou);
+    sf_json_add_double(b, "precision", s->precision);
+    sf_json_add_double(b, "recall", s->recall);
+    sf_json_add_double(b, "f1", s->f1);
+    sf_json_add_double(b, "loss", s->loss);
+    sf_json_add_double(b, "overlap_area", s->overlap_area);
+    sf_json_add_double(b, "pred_area", s->pred_area);
+    sf_json_add_double(b, "penalty", s->penalty);
+    sf_json_add_double(b, "objective", s->objective);
 }
 
 static void add_slide(JsonBuilder *b, const slide_result *r)
 {
     json_builder_begin_object(b);
-    add_string(b, "slide", r->truth->stem);
-    add_string(b, "truth_file", r->truth->path);
-    add_string(b, "truth_format", sf_boxes_format_name(r->truth->format));
-    add_string(b, "pred_file", r->pred ? r->pred->path : NULL);
-    add_string(b, "pred_format", r->pred ? sf_boxes_format_name(r->pred->format) : NULL);
+    sf_json_add_string(b, "slide", r->truth->stem);
+    sf_json_add_string(b, "truth_file", r->truth->path);
+    sf_json_add_string(b, "truth_format", sf_boxes_format_name(r->truth->format));
+    sf_json_add_string(b, "pred_file", r->pred ? r->pred->path : NULL);
+    sf_json_add_string(b, "pred_format", r->pred ? sf_boxes_format_name(r->pred->format) : NULL);
     json_builder_set_member_name(b, "missing_prediction");
     json_builder_add_boolean_value(b, r->pred == NULL);
     add_metrics(b, &r->score);
@@ -128,7 +107,7 @@ static void add_slide(JsonBuilder *b, const slide_result *r)
     for (size_t t = 0; t < r->truth->n_boxes; t++) {
         const sf_match *m = &r->matches[t];
         json_builder_begin_object(b);
-        add_int(b, "truth", (int64_t)t);
+        sf_json_add_int(b, "truth", (int64_t)t);
         add_box(b, "truth_box", &r->truth->boxes[t]);
         json_builder_set_member_name(b, "pred");
         if (m->pred >= 0) {
@@ -138,7 +117,7 @@ static void add_slide(JsonBuilder *b, const slide_result *r)
             json_builder_add_null_value(b);
         }
         add_box(b, "pred_box", m->pred >= 0 ? &r->pred->boxes[m->pred] : NULL);
-        add_double(b, "iou", m->iou);
+        sf_json_add_double(b, "iou", m->iou);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -156,8 +135,8 @@ static char *to_json(GArray *results, const sf_score *total, const sf_score_para
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_double(b, "iou_threshold", params->iou_threshold);
-    add_double(b, "lambda", params->lambda);
+    sf_json_add_double(b, "iou_threshold", params->iou_threshold);
+    sf_json_add_double(b, "lambda", params->lambda);
     json_builder_set_member_name(b, "slides");
     json_builder_begin_array(b);
     for (guint i = 0; i < results->len; i++)
@@ -165,7 +144,7 @@ static char *to_json(GArray *results, const sf_score *total, const sf_score_para
     json_builder_end_array(b);
     json_builder_set_member_name(b, "overall");
     json_builder_begin_object(b);
-    add_int(b, "n_slides", (int64_t)total->n_slides);
+    sf_json_add_int(b, "n_slides", (int64_t)total->n_slides);
     add_metrics(b, total);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "notes");

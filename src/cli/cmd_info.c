@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "io/json_safe.h"
 #include "io/slide_json.h"
 #include "slidefrag/error.h"
 #include "slidefrag/slide.h"
@@ -11,8 +12,7 @@ static JsonNode *describe(const sf_slide *slide)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, sf_slide_path(slide));
+    sf_json_add_string(b, "path", sf_slide_path(slide));
     sf_slide_json_members(b, slide);
     json_builder_set_member_name(b, "associated_images");
     json_builder_begin_object(b);
@@ -21,10 +21,8 @@ static JsonNode *describe(const sf_slide *slide)
         sf_slide_associated_image_size(slide, *name, &w, &h);
         json_builder_set_member_name(b, *name);
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "width");
-        json_builder_add_int_value(b, w);
-        json_builder_set_member_name(b, "height");
-        json_builder_add_int_value(b, h);
+        sf_json_add_int(b, "width", w);
+        sf_json_add_int(b, "height", h);
         json_builder_end_object(b);
     }
     json_builder_end_object(b);

@@ -321,14 +321,10 @@ static gboolean write_result(const char *path, const candidate *best, int n_slid
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "params");
     json_builder_add_value(b, sf_run_params_to_json(&best->params));
-    json_builder_set_member_name(b, "slides");
-    json_builder_add_int_value(b, n_slides);
-    json_builder_set_member_name(b, "objective");
-    json_builder_add_double_value(b, sf_json_double(best->score.objective));
-    json_builder_set_member_name(b, "mean_iou");
-    json_builder_add_double_value(b, sf_json_double(best->score.mean_iou));
-    json_builder_set_member_name(b, "f1");
-    json_builder_add_double_value(b, sf_json_double(best->score.f1));
+    sf_json_add_int(b, "slides", n_slides);
+    sf_json_add_double(b, "objective", best->score.objective);
+    sf_json_add_double(b, "mean_iou", best->score.mean_iou);
+    sf_json_add_double(b, "f1", best->score.f1);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *text = json_to_string(root, TRUE);

@@ -173,12 +173,6 @@ static void add_geometry(JsonBuilder *b, const sf_annotation *a)
     json_builder_end_object(b);
 }
 
-static void add_string_member(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_string_value(b, value);
-}
-
 static void add_feature(JsonBuilder *b, const sf_slide_annotations *slide, const sf_annotation *a)
 {
     uint8_t rgb[3];
@@ -187,16 +181,16 @@ static void add_feature(JsonBuilder *b, const sf_slide_annotations *slide, const
     g_autofree char *location = sf_annotation_location(a);
 
     json_builder_begin_object(b);
-    add_string_member(b, "type", "Feature");
+    sf_json_add_string(b, "type", "Feature");
     json_builder_set_member_name(b, "geometry");
     add_geometry(b, a);
     json_builder_set_member_name(b, "properties");
     json_builder_begin_object(b);
-    add_string_member(b, "objectType", "annotation");
-    add_string_member(b, "name", name);
+    sf_json_add_string(b, "objectType", "annotation");
+    sf_json_add_string(b, "name", name);
     json_builder_set_member_name(b, "classification");
     json_builder_begin_object(b);
-    add_string_member(b, "name", a->label);
+    sf_json_add_string(b, "name", a->label);
     json_builder_set_member_name(b, "color");
     json_builder_begin_array(b);
     for (int k = 0; k < 3; k++)
@@ -206,11 +200,11 @@ static void add_feature(JsonBuilder *b, const sf_slide_annotations *slide, const
     /* QuPath keeps string "metadata" with the object. */
     json_builder_set_member_name(b, "metadata");
     json_builder_begin_object(b);
-    add_string_member(b, "fragment", a->image);
-    add_string_member(b, "label", a->label);
-    add_string_member(b, "shape", sf_shape_name(a->shape));
-    add_string_member(b, "source", location);
-    add_string_member(b, "slide_offset", offset_name(slide));
+    sf_json_add_string(b, "fragment", a->image);
+    sf_json_add_string(b, "label", a->label);
+    sf_json_add_string(b, "shape", sf_shape_name(a->shape));
+    sf_json_add_string(b, "source", location);
+    sf_json_add_string(b, "slide_offset", offset_name(slide));
     json_builder_end_object(b);
     json_builder_end_object(b);
     json_builder_end_object(b);
@@ -220,9 +214,9 @@ static void add_convention_object(JsonBuilder *b, const sf_slide_annotations *sl
 {
     g_autofree char *text = convention(slide);
     json_builder_begin_object(b);
-    add_string_member(b, "slide", slide->stem);
-    add_string_member(b, "coordinates", text);
-    add_string_member(b, "slide_offset", offset_name(slide));
+    sf_json_add_string(b, "slide", slide->stem);
+    sf_json_add_string(b, "coordinates", text);
+    sf_json_add_string(b, "slide_offset", offset_name(slide));
     json_builder_set_member_name(b, "offset");
     json_builder_begin_array(b);
     json_builder_add_int_value(b, slide->offset_x);
@@ -246,7 +240,7 @@ static char *geojson(const sf_slide_annotations *slide, size_t *length)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_member(b, "type", "FeatureCollection");
+    sf_json_add_string(b, "type", "FeatureCollection");
     /* A foreign member (RFC 7946 section 6.1) that readers ignore. */
     json_builder_set_member_name(b, "slidefrag");
     add_convention_object(b, slide);
@@ -291,14 +285,10 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
     bounding_box(a, box);
     g_autofree char *location = sf_annotation_location(a);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, id);
-    json_builder_set_member_name(b, "image_id");
-    json_builder_add_int_value(b, 1);
-    json_builder_set_member_name(b, "category_id");
-    json_builder_add_int_value(b, category);
-    json_builder_set_member_name(b, "iscrowd");
-    json_builder_add_int_value(b, 0);
+    sf_json_add_int(b, "id", id);
+    sf_json_add_int(b, "image_id", 1);
+    sf_json_add_int(b, "category_id", category);
+    sf_json_add_int(b, "iscrowd", 0);
     json_builder_set_member_name(b, "segmentation");
     json_builder_begin_array(b);
     if (area_shape) {
@@ -320,21 +310,19 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
             json_builder_add_int_value(b, 2);
         }
         json_builder_end_array(b);
-        json_builder_set_member_name(b, "num_keypoints");
-        json_builder_add_int_value(b, (gint64)a->n_vertices);
+        sf_json_add_int(b, "num_keypoints", (gint64)a->n_vertices);
     }
     json_builder_set_member_name(b, "bbox");
     json_builder_begin_array(b);
     for (int k = 0; k < 4; k++)
         json_builder_add_double_value(b, sf_json_double(box[k]));
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "area");
-    json_builder_add_double_value(b, sf_json_double(area_shape ? polygon_area(a) : 0.0));
+    sf_json_add_double(b, "area", area_shape ? polygon_area(a) : 0.0);
     json_builder_set_member_name(b, "attributes");
     json_builder_begin_object(b);
-    add_string_member(b, "shape", sf_shape_name(a->shape));
-    add_string_member(b, "fragment", a->image);
-    add_string_member(b, "source", location);
+    sf_json_add_string(b, "shape", sf_shape_name(a->shape));
+    sf_json_add_string(b, "fragment", a->image);
+    sf_json_add_string(b, "source", location);
     json_builder_end_object(b);
     json_builder_end_object(b);
 }
@@ -347,7 +335,7 @@ static char *coco(const sf_slide_annotations *slide, size_t *length)
     json_builder_set_member_name(b, "info");
     json_builder_begin_object(b);
     g_autofree char *description = g_strdup_printf("slidefrag map: %s", slide->stem);
-    add_string_member(b, "description", description);
+    sf_json_add_string(b, "description", description);
     json_builder_set_member_name(b, "slidefrag");
     add_convention_object(b, slide);
     json_builder_end_object(b);
@@ -355,16 +343,13 @@ static char *coco(const sf_slide_annotations *slide, size_t *length)
     json_builder_set_member_name(b, "images");
     json_builder_begin_array(b);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, 1);
+    sf_json_add_int(b, "id", 1);
     g_autofree char *file_name =
         slide->manifest ? g_path_get_basename(slide->manifest->slide_path) : g_strdup(slide->stem);
-    add_string_member(b, "file_name", file_name);
+    sf_json_add_string(b, "file_name", file_name);
     if (slide->manifest) {
-        json_builder_set_member_name(b, "width");
-        json_builder_add_int_value(b, slide->manifest->width);
-        json_builder_set_member_name(b, "height");
-        json_builder_add_int_value(b, slide->manifest->height);
+        sf_json_add_int(b, "width", slide->manifest->width);
+        sf_json_add_int(b, "height", slide->manifest->height);
     }
     json_builder_end_object(b);
     json_builder_end_array(b);
@@ -373,9 +358,8 @@ static char *coco(const sf_slide_annotations *slide, size_t *length)
     json_builder_begin_array(b);
     for (guint i = 0; i < labels->len; i++) {
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_int_value(b, i + 1);
-        add_string_member(b, "name", labels->pdata[i]);
+        sf_json_add_int(b, "id", i + 1);
+        sf_json_add_string(b, "name", labels->pdata[i]);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
 
 /* Far beyond any file slidefrag reads (GeoJSON MultiPolygons nest 8 deep)
  * and far below what json-glib's recursion can take, also under ASan. */
@@ -32,3 +34,9 @@ size_t sf_json_depth_bound(const char *data, size_t length, size_t limit, int *l
 /* `value`, or the double next to it toward zero when json-glib would write
  * it as invalid JSON (see above): a change in the 17th digit. */
 double sf_json_double(double value);
+
+/* A member of the open object, the one way slidefrag writes members: the
+ * double through sf_json_double, a NULL string as null. */
+void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value);
+void sf_json_add_double(JsonBuilder *b, const char *name, double value);
+void sf_json_add_string(JsonBuilder *b, const char *name, const char *value);

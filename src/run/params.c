@@ -306,42 +306,29 @@ JsonNode *sf_run_params_to_json(const sf_run_params *p)
     const sf_detect_params *d = &p->detect;
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, target_key(&p->overview, FALSE));
-    json_builder_add_double_value(b, sf_json_double(p->overview.value));
-    json_builder_set_member_name(b, target_key(&p->fragment, TRUE));
-    json_builder_add_double_value(b, sf_json_double(p->fragment.value));
-    json_builder_set_member_name(b, "overview-format");
-    json_builder_add_string_value(b, p->overview_png ? "png" : "jpg");
-    json_builder_set_member_name(b, "jpeg-quality");
-    json_builder_add_int_value(b, p->jpeg_quality);
-    json_builder_set_member_name(b, "channel");
-    json_builder_add_string_value(b, sf_channel_name(d->channel));
-    json_builder_set_member_name(b, "polarity");
-    json_builder_add_string_value(b, d->polarity == SF_POLARITY_DARK ? "dark" : "bright");
+    sf_json_add_double(b, target_key(&p->overview, FALSE), p->overview.value);
+    sf_json_add_double(b, target_key(&p->fragment, TRUE), p->fragment.value);
+    sf_json_add_string(b, "overview-format", p->overview_png ? "png" : "jpg");
+    sf_json_add_int(b, "jpeg-quality", p->jpeg_quality);
+    sf_json_add_string(b, "channel", sf_channel_name(d->channel));
+    sf_json_add_string(b, "polarity", d->polarity == SF_POLARITY_DARK ? "dark" : "bright");
     json_builder_set_member_name(b, "threshold");
     if (d->otsu)
         json_builder_add_string_value(b, "otsu");
     else
         json_builder_add_int_value(b, d->threshold);
-    json_builder_set_member_name(b, "open");
-    json_builder_add_int_value(b, d->open_size);
-    json_builder_set_member_name(b, "close");
-    json_builder_add_int_value(b, d->close_size);
+    sf_json_add_int(b, "open", d->open_size);
+    sf_json_add_int(b, "close", d->close_size);
     json_builder_set_member_name(b, "fill-holes");
     json_builder_add_boolean_value(b, d->fill_holes);
-    json_builder_set_member_name(b, "connectivity");
-    json_builder_add_int_value(b, d->regions.connectivity);
+    sf_json_add_int(b, "connectivity", d->regions.connectivity);
     add_measure(b, "gap", &p->gap, FALSE);
-    if (p->min_area_default) {
-        json_builder_set_member_name(b, "min-area");
-        json_builder_add_string_value(b, "auto");
-    } else {
+    if (p->min_area_default)
+        sf_json_add_string(b, "min-area", "auto");
+    else
         add_measure(b, "min-area", &p->min_area, TRUE);
-    }
-    json_builder_set_member_name(b, "min-area-fraction");
-    json_builder_add_double_value(b, sf_json_double(p->min_area_fraction));
-    json_builder_set_member_name(b, "min-tissue-fraction");
-    json_builder_add_double_value(b, sf_json_double(p->min_tissue_fraction));
+    sf_json_add_double(b, "min-area-fraction", p->min_area_fraction);
+    sf_json_add_double(b, "min-tissue-fraction", p->min_tissue_fraction);
     add_measure(b, "padding", &p->padding, FALSE);
     json_builder_end_object(b);
     return json_builder_get_root(b);

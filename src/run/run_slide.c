@@ -167,36 +167,11 @@ static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
 {
     json_builder_set_member_name(b, name);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "x");
-    json_builder_add_int_value(b, box->x);
-    json_builder_set_member_name(b, "y");
-    json_builder_add_int_value(b, box->y);
-    json_builder_set_member_name(b, "w");
-    json_builder_add_int_value(b, box->w);
-    json_builder_set_member_name(b, "h");
-    json_builder_add_int_value(b, box->h);
+    sf_json_add_int(b, "x", box->x);
+    sf_json_add_int(b, "y", box->y);
+    sf_json_add_int(b, "w", box->w);
+    sf_json_add_int(b, "h", box->h);
     json_builder_end_object(b);
-}
-
-static void add_string(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void add_int(JsonBuilder *b, const char *name, int64_t value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-static void add_double(JsonBuilder *b, const char *name, double value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, sf_json_double(value));
 }
 
 static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem)
@@ -206,14 +181,14 @@ static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, c
     /* JSON is UTF-8 and its readers refuse anything else; a file name need
      * not be. The path is recorded readably, the file stat'ed by its bytes. */
     g_autofree char *path_text = g_utf8_make_valid(path, -1);
-    add_string(b, "path", path_text);
-    add_string(b, "name", stem);
+    sf_json_add_string(b, "path", path_text);
+    sf_json_add_string(b, "name", stem);
     /* Size and modification time let a resumed batch tell whether the file
      * it finished earlier is still the same. */
     GStatBuf st;
     if (g_stat(path, &st) == 0) {
-        add_int(b, "file_size", (int64_t)st.st_size);
-        add_int(b, "file_mtime", (int64_t)st.st_mtime);
+        sf_json_add_int(b, "file_size", (int64_t)st.st_size);
+        sf_json_add_int(b, "file_mtime", (int64_t)st.st_mtime);
     }
     sf_slide_json_members(b, slide);
     json_builder_end_object(b);
@@ -411,50 +386,50 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     if (ok) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        add_string(b, "schema", "slidefrag.manifest/1");
+        sf_json_add_string(b, "schema", "slidefrag.manifest/1");
         json_builder_set_member_name(b, "tool");
         json_builder_begin_object(b);
-        add_string(b, "name", "slidefrag");
-        add_string(b, "version", SLIDEFRAG_VERSION);
+        sf_json_add_string(b, "name", "slidefrag");
+        sf_json_add_string(b, "version", SLIDEFRAG_VERSION);
         json_builder_end_object(b);
         add_slide(b, slide, abs_path, stem);
 
         json_builder_set_member_name(b, "overview");
         json_builder_begin_object(b);
-        add_string(b, "file", overview_name);
-        add_string(b, "mask", "mask.png");
-        add_string(b, "boxes", "boxes.jpg");
-        add_int(b, "level", ov_level);
-        add_double(b, "level_downsample", sf_slide_level(slide, ov_level)->downsample);
-        add_int(b, "width", ov_w);
-        add_int(b, "height", ov_h);
-        add_double(b, "scale_x", scale_x);
-        add_double(b, "scale_y", scale_y);
+        sf_json_add_string(b, "file", overview_name);
+        sf_json_add_string(b, "mask", "mask.png");
+        sf_json_add_string(b, "boxes", "boxes.jpg");
+        sf_json_add_int(b, "level", ov_level);
+        sf_json_add_double(b, "level_downsample", sf_slide_level(slide, ov_level)->downsample);
+        sf_json_add_int(b, "width", ov_w);
+        sf_json_add_int(b, "height", ov_h);
+        sf_json_add_double(b, "scale_x", scale_x);
+        sf_json_add_double(b, "scale_y", scale_y);
         json_builder_end_object(b);
 
         sf_run_params used;
         sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
         json_builder_set_member_name(b, "params");
         json_builder_add_value(b, sf_run_params_to_json(&used));
-        add_int(b, "threshold", threshold);
+        sf_json_add_int(b, "threshold", threshold);
 
         json_builder_set_member_name(b, "regions");
         json_builder_begin_array(b);
         for (int i = 0; i < n_jobs; i++) {
             const fragment_job *job = &jobs[i];
             json_builder_begin_object(b);
-            add_int(b, "id", i);
+            sf_json_add_int(b, "id", i);
             add_box(b, "level0", &job->level0);
             add_box(b, "overview", &found.regions[i].box);
-            add_double(b, "tissue_fraction", found.regions[i].tissue_fraction);
+            sf_json_add_double(b, "tissue_fraction", found.regions[i].tissue_fraction);
             json_builder_set_member_name(b, "fragment");
             json_builder_begin_object(b);
             g_autofree char *file = g_strconcat("fragments/", job->name, NULL);
-            add_string(b, "file", file);
-            add_int(b, "width", job->width);
-            add_int(b, "height", job->height);
-            add_double(b, "downsample", (double)job->level0.w / job->width);
-            add_int(b, "level", job->level);
+            sf_json_add_string(b, "file", file);
+            sf_json_add_int(b, "width", job->width);
+            sf_json_add_int(b, "height", job->height);
+            sf_json_add_double(b, "downsample", (double)job->level0.w / job->width);
+            sf_json_add_int(b, "level", job->level);
             json_builder_end_object(b);
             json_builder_end_object(b);
         }
@@ -462,12 +437,12 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
 
         json_builder_set_member_name(b, "timings");
         json_builder_begin_object(b);
-        add_double(b, "open", t_open);
-        add_double(b, "overview", t_overview);
-        add_double(b, "detect", t_detect);
-        add_double(b, "write", t_write);
-        add_double(b, "fragments", t_fragments);
-        add_double(b, "total", seconds_since(start));
+        sf_json_add_double(b, "open", t_open);
+        sf_json_add_double(b, "overview", t_overview);
+        sf_json_add_double(b, "detect", t_detect);
+        sf_json_add_double(b, "write", t_write);
+        sf_json_add_double(b, "fragments", t_fragments);
+        sf_json_add_double(b, "total", seconds_since(start));
         json_builder_end_object(b);
         json_builder_end_object(b);
 
