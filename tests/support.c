@@ -39,8 +39,8 @@ int test_run_slidefrag(const char *const *argv, char **out, char **err)
     g_ptr_array_add(args, NULL);
     int wait_status = 0;
     GError *error = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               out, err, &wait_status, &error);
+    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+                               err, &wait_status, &error);
     g_ptr_array_free(args, TRUE);
     if (!ok)
         fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);
@@ -82,4 +82,19 @@ sf_image test_image_load_png(const char *path, int channels)
         .stride = (size_t)width * channels,
     };
     return image;
+}
+
+void test_assert_no_partial_files(const char *dir)
+{
+    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+    if (!listing)
+        return;
+    const char *name;
+    while ((name = g_dir_read_name(listing))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (g_str_has_suffix(name, ".part"))
+            fail_msg("temporary file left: %s", path);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            test_assert_no_partial_files(path);
+    }
 }

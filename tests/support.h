@@ -25,3 +25,7 @@ void test_image_free(sf_image *image);
 
 /* Loads a PNG fixture (see sf_png_load) into an owning sf_image. */
 sf_image test_image_load_png(const char *path, int channels);
+
+/* Fails the test, naming the file, when `dir` or a folder below it (not
+ * through symlinks) holds a temporary ".part" file: a write not finished. */
+void test_assert_no_partial_files(const char *dir);

@@ -112,24 +112,6 @@ static char *manifest_of(JsonObject *r)
     return g_build_filename(json_object_get_string_member(r, "output"), "manifest.json", NULL);
 }
 
-/* Files in `dir` (recursively) whose name says they are unfinished. */
-static int count_partial_files(const char *dir)
-{
-    int n = 0;
-    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-    if (!listing)
-        return 0;
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (g_file_test(path, G_FILE_TEST_IS_DIR))
-            n += count_partial_files(path);
-        else if (g_str_has_suffix(name, ".part"))
-            n++;
-    }
-    return n;
-}
-
 static int count_lines(const char *path)
 {
     g_autofree char *text = NULL;
@@ -239,7 +221,7 @@ static void test_statuses_and_outputs(void **state)
 
     g_autofree char *csv = g_build_filename(out, "summary.csv", NULL);
     assert_int_equal(count_lines(csv), 7);
-    assert_int_equal(count_partial_files(out), 0);
+    test_assert_no_partial_files(out);
     summary_clear(&s);
     test_remove_tree(root);
 }
@@ -355,7 +337,7 @@ static int interrupt_batch(const char *in, const char *out, int sig)
 
 static void check_interrupted_run(const char *out, int n_slides)
 {
-    assert_int_equal(count_partial_files(out), 0);
+    test_assert_no_partial_files(out);
     summary s = load_summary(out);
     assert_int_equal(json_array_get_length(s.slides), n_slides);
     assert_true(count_status(&s, "ok") >= 1);
@@ -455,7 +437,7 @@ static void test_crash_is_isolated(void **state)
     assert_string_equal(status_of(&s, "small.svs"), "ok");
     assert_string_equal(status_of(&s, "third.svs"), "ok");
     summary_clear(&s);
-    assert_int_equal(count_partial_files(out), 0);
+    test_assert_no_partial_files(out);
     test_remove_tree(root);
 }
 

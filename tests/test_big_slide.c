@@ -66,9 +66,8 @@ static void test_every_piece_found(void **state)
 
     g_autoptr(JsonParser) mparser = json_parser_new();
     assert_true(json_parser_load_from_file(mparser, manifest_path, NULL));
-    JsonObject *overview =
-        json_object_get_object_member(json_node_get_object(json_parser_get_root(mparser)),
-                                      "overview");
+    JsonObject *overview = json_object_get_object_member(
+        json_node_get_object(json_parser_get_root(mparser)), "overview");
     double slack = OVERVIEW_PIXELS * json_object_get_double_member(overview, "scale_x");
 
     guint exact = 0;

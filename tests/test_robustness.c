@@ -115,22 +115,6 @@ static void write_text(const char *path, const char *text)
     assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-/* No temporary file anywhere under `root`. */
-static void assert_no_partial(const char *root)
-{
-    g_autoptr(GDir) listing = g_dir_open(root, 0, NULL);
-    if (!listing)
-        return;
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        g_autofree char *path = path_in(root, name);
-        if (g_str_has_suffix(name, ".part"))
-            fail_msg("temporary file left: %s", path);
-        if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
-            assert_no_partial(path);
-    }
-}
-
 /* Every image file of a slide folder decodes completely. */
 static void assert_images_whole(const char *dir)
 {
@@ -196,7 +180,7 @@ static sf_manifest *assert_finished(const char *dir)
         if (!g_hash_table_contains(listed, name))
             fail_msg("%s/%s is not in the manifest", fragments, name);
     assert_images_whole(dir);
-    assert_no_partial(dir);
+    test_assert_no_partial_files(dir);
     return manifest;
 }
 
@@ -206,7 +190,7 @@ static void assert_unfinished(const char *dir)
     g_autofree char *manifest_path = path_in(dir, "manifest.json");
     assert_false(g_file_test(manifest_path, G_FILE_TEST_EXISTS));
     assert_images_whole(dir);
-    assert_no_partial(dir);
+    test_assert_no_partial_files(dir);
 }
 
 /* ---- Slides: one row each ------------------------------------------------- */
@@ -295,7 +279,7 @@ static void test_slide_row(void **state)
     assert_unfinished(dir);
     g_autofree char *overview = path_in(dir, "overview.jpg");
     assert_int_equal(g_file_test(overview, G_FILE_TEST_EXISTS), row->overview_left);
-    assert_no_partial(out);
+    test_assert_no_partial_files(out);
 }
 
 /* A missing tile (TileByteCounts 0) is what Aperio writes for empty
@@ -454,7 +438,7 @@ static void test_slide_without_read_permission(void **state)
     assert_int_equal(code, SF_EXIT_MISSING);
     assert_contains(err, slide);
     assert_contains(err, "Permission denied");
-    assert_no_partial(out);
+    test_assert_no_partial_files(out);
 }
 
 /* ---- Outputs -------------------------------------------------------------- */
@@ -682,7 +666,7 @@ static void test_options_numeric_values(void **state)
             }
         }
     }
-    assert_no_partial(out);
+    test_assert_no_partial_files(out);
 }
 
 static void test_options_unknown_channel(void **state)
@@ -793,7 +777,7 @@ static void test_json_100_mb(void **state)
     assert_contains(err, "mapped 1, skipped 0");
     g_autofree char *geojson = path_in(out, "beta.geojson");
     assert_true(g_file_test(geojson, G_FILE_TEST_EXISTS));
-    assert_no_partial(out);
+    test_assert_no_partial_files(out);
     assert_int_equal(g_unlink(path), 0);
 }
 

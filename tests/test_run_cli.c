@@ -26,24 +26,6 @@ static JsonObject *load_json(JsonParser *parser, const char *path)
     return json_node_get_object(json_parser_get_root(parser));
 }
 
-/* Files in `dir` (recursively) whose name says they are unfinished. */
-static int count_partial_files(const char *dir)
-{
-    int n = 0;
-    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-    if (!listing)
-        return 0;
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (g_file_test(path, G_FILE_TEST_IS_DIR))
-            n += count_partial_files(path);
-        else if (g_str_has_suffix(name, ".part"))
-            n++;
-    }
-    return n;
-}
-
 static char *run_to_tmp(const char *fixture, const char *const *extra, int expect_code,
                         char **err_out)
 {
@@ -77,7 +59,7 @@ static void test_cmu_outputs_and_manifest(void **state)
         g_autofree char *path = g_build_filename(slide_dir, files[i], NULL);
         assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
     }
-    assert_int_equal(count_partial_files(dir), 0);
+    test_assert_no_partial_files(dir);
 
     g_autofree char *manifest_path = g_build_filename(slide_dir, "manifest.json", NULL);
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -304,7 +286,7 @@ static void test_errors(void **state)
         g_autofree char *dir = run_to_tmp(cases[i].fixture, NULL, cases[i].code, &err);
         if (!strstr(err, cases[i].message))
             fail_msg("stderr does not name %s: %s", cases[i].message, err);
-        assert_int_equal(count_partial_files(dir), 0);
+        test_assert_no_partial_files(dir);
         g_autofree char *stem = g_strndup(cases[i].fixture, strcspn(cases[i].fixture, "."));
         g_autofree char *manifest = g_build_filename(dir, stem, "manifest.json", NULL);
         assert_false(g_file_test(manifest, G_FILE_TEST_EXISTS));
