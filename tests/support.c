@@ -5,8 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/wait.h>
 
+#include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 
 char *test_fixture(const char *name)
@@ -97,4 +99,26 @@ void test_assert_no_partial_files(const char *dir)
         if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
             test_assert_no_partial_files(path);
     }
+}
+
+void test_assert_error(const GError *error, int code, const char *needle)
+{
+    assert_non_null(error);
+    assert_true(error->domain == SF_ERROR);
+    if (error->code != code)
+        fail_msg("error code %d, expected %d: %s", error->code, code, error->message);
+    if (needle && !strstr(error->message, needle))
+        fail_msg("error '%s' does not contain '%s'", error->message, needle);
+}
+
+char *test_dir_entries(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    assert_non_null(d);
+    GString *names = g_string_new(NULL);
+    const char *name;
+    while ((name = g_dir_read_name(d)))
+        g_string_append_printf(names, "%s%s", names->len ? "|" : "", name);
+    g_dir_close(d);
+    return g_string_free(names, FALSE);
 }

@@ -29,3 +29,10 @@ sf_image test_image_load_png(const char *path, int channels);
 /* Fails the test, naming the file, when `dir` or a folder below it (not
  * through symlinks) holds a temporary ".part" file: a write not finished. */
 void test_assert_no_partial_files(const char *dir);
+
+/* Fails unless `error` is an SF_ERROR with `code` whose message contains
+ * `needle` (when not NULL). */
+void test_assert_error(const GError *error, int code, const char *needle);
+
+/* The names in `dir`, "|"-separated in listing order; g_free it. */
+char *test_dir_entries(const char *dir);

@@ -42,33 +42,11 @@ static double mean_abs_diff(const uint8_t *a, const uint8_t *b, size_t n)
     return (double)sum / (double)n;
 }
 
-static char *dir_entries(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    assert_non_null(d);
-    GString *names = g_string_new(NULL);
-    const char *name;
-    while ((name = g_dir_read_name(d)))
-        g_string_append_printf(names, "%s%s", names->len ? "|" : "", name);
-    g_dir_close(d);
-    return g_string_free(names, FALSE);
-}
-
 static void assert_dir_empty(const char *dir)
 {
-    g_autofree char *names = dir_entries(dir);
+    g_autofree char *names = test_dir_entries(dir);
     if (names[0])
         fail_msg("directory %s is not empty: %s", dir, names);
-}
-
-static void assert_error(GError *error, int code, const char *needle)
-{
-    assert_non_null(error);
-    assert_true(error->domain == SF_ERROR);
-    if (error->code != code)
-        fail_msg("error code %d, expected %d: %s", error->code, code, error->message);
-    if (needle && !strstr(error->message, needle))
-        fail_msg("error '%s' does not contain '%s'", error->message, needle);
 }
 
 static void test_round_trip_quality_95(void **state)
@@ -194,7 +172,7 @@ static void test_sink_rejects_gap(void **state)
     assert_non_null(writer);
     assert_true(sf_jpeg_row_sink(rgb, 0, 10, writer, &error));
     assert_false(sf_jpeg_row_sink(rgb, 11, 10, writer, &error));
-    assert_error(error, SF_EXIT_FAILURE, path);
+    test_assert_error(error, SF_EXIT_FAILURE, path);
     g_clear_error(&error);
     sf_jpeg_writer_abort(writer);
     assert_dir_empty(dir);
@@ -212,7 +190,7 @@ static void test_too_few_rows(void **state)
     assert_non_null(writer);
     assert_true(sf_jpeg_writer_write(writer, rgb, H - 1, &error));
     assert_false(sf_jpeg_writer_finish(writer, &error));
-    assert_error(error, SF_EXIT_FAILURE, path);
+    test_assert_error(error, SF_EXIT_FAILURE, path);
     g_clear_error(&error);
     /* Neither the final file nor the temp file is left. */
     assert_dir_empty(dir);
@@ -230,7 +208,7 @@ static void test_too_many_rows(void **state)
     assert_non_null(writer);
     assert_true(sf_jpeg_writer_write(writer, rgb, H - 5, &error));
     assert_false(sf_jpeg_writer_write(writer, rgb, 6, &error));
-    assert_error(error, SF_EXIT_FAILURE, path);
+    test_assert_error(error, SF_EXIT_FAILURE, path);
     g_clear_error(&error);
     /* The writer stays failed: finishing does not produce a file. */
     assert_false(sf_jpeg_writer_finish(writer, &error));
@@ -272,7 +250,7 @@ static void test_size_limit(void **state)
     const int sizes[][2] = {{65536, 10}, {10, 65536}, {70000, 70000}, {65501, 1}};
     for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
         assert_null(sf_jpeg_writer_open(path, sizes[i][0], sizes[i][1], 90, &error));
-        assert_error(error, SF_EXIT_USAGE, "65,535");
+        test_assert_error(error, SF_EXIT_USAGE, "65,535");
         assert_non_null(strstr(error->message, "--fragment-downsample"));
         assert_non_null(strstr(error->message, "--fragment-max-size"));
         assert_non_null(strstr(error->message, path));
@@ -289,10 +267,10 @@ static void test_bad_quality(void **state)
     g_autofree char *path = g_build_filename(dir, "q.jpg", NULL);
     GError *error = NULL;
     assert_null(sf_jpeg_writer_open(path, 10, 10, 0, &error));
-    assert_error(error, SF_EXIT_USAGE, "quality");
+    test_assert_error(error, SF_EXIT_USAGE, "quality");
     g_clear_error(&error);
     assert_null(sf_jpeg_writer_open(path, 10, 10, 101, &error));
-    assert_error(error, SF_EXIT_USAGE, "quality");
+    test_assert_error(error, SF_EXIT_USAGE, "quality");
     g_clear_error(&error);
     /* The extremes are valid. */
     uint8_t pixels[4 * 4 * 3] = {0};
@@ -308,11 +286,11 @@ static void test_unwritable_directory(void **state)
     g_autofree char *path = g_build_filename(dir, "missing", "out.jpg", NULL);
     GError *error = NULL;
     assert_null(sf_jpeg_writer_open(path, 10, 10, 90, &error));
-    assert_error(error, SF_EXIT_OUTPUT, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     g_clear_error(&error);
     uint8_t pixels[10 * 10 * 3] = {0};
     assert_false(sf_jpeg_save(path, pixels, 10, 10, 3, 30, 90, &error));
-    assert_error(error, SF_EXIT_OUTPUT, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     g_clear_error(&error);
     test_remove_tree(dir);
 }
@@ -380,19 +358,19 @@ static void test_corrupt_input(void **state)
     /* Truncated halfway through the entropy-coded data. */
     assert_true(g_file_set_contents(bad, bytes, (gssize)(length / 2), NULL));
     assert_null(sf_jpeg_load(bad, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     /* Header only. */
     assert_true(g_file_set_contents(bad, bytes, 20, NULL));
     assert_null(sf_jpeg_load(bad, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     /* Not a JPEG at all. */
     assert_true(g_file_set_contents(bad, "\x89PNG\r\n\x1a\n not a jpeg", -1, NULL));
     assert_null(sf_jpeg_load(bad, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     /* Scrambled entropy-coded data (markers left alone). */
@@ -406,13 +384,13 @@ static void test_corrupt_input(void **state)
         assert_int_equal(width, W);
         assert_int_equal(height, H);
     } else {
-        assert_error(error, SF_EXIT_BAD_INPUT, bad);
+        test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
         g_clear_error(&error);
     }
 
     g_autofree char *missing = g_build_filename(dir, "missing.jpg", NULL);
     assert_null(sf_jpeg_load(missing, &width, &height, &error));
-    assert_error(error, SF_EXIT_MISSING, missing);
+    test_assert_error(error, SF_EXIT_MISSING, missing);
     g_clear_error(&error);
     test_remove_tree(dir);
 }

@@ -164,15 +164,6 @@ static void test_abort_keeps_old_file(void **state)
     test_remove_tree(dir);
 }
 
-static void assert_error_names(GError *error, const char *path)
-{
-    assert_non_null(error);
-    assert_true(error->domain == SF_ERROR);
-    assert_int_equal(error->code, SF_EXIT_OUTPUT);
-    if (!strstr(error->message, path))
-        fail_msg("error '%s' does not name %s", error->message, path);
-}
-
 static void test_missing_directory(void **state)
 {
     (void)state;
@@ -180,12 +171,12 @@ static void test_missing_directory(void **state)
     g_autofree char *path = g_build_filename(dir, "no-such-dir", "out.bin", NULL);
     GError *error = NULL;
     assert_null(sf_output_create(path, &error));
-    assert_error_names(error, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     assert_non_null(strstr(error->message, g_strerror(ENOENT)));
     g_clear_error(&error);
 
     assert_false(sf_write_file_atomic(path, "x", 1, &error));
-    assert_error_names(error, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     g_clear_error(&error);
     test_remove_tree(dir);
 }
@@ -201,7 +192,7 @@ static void test_parent_is_a_file(void **state)
     g_autofree char *path = g_build_filename(file, "out.bin", NULL);
     GError *error = NULL;
     assert_null(sf_output_create(path, &error));
-    assert_error_names(error, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     assert_non_null(strstr(error->message, g_strerror(ENOTDIR)));
     g_clear_error(&error);
     test_remove_tree(dir);
@@ -220,7 +211,7 @@ static void test_commit_failure_cleans_up(void **state)
     assert_non_null(output);
     fputs("data", sf_output_stream(output));
     assert_false(sf_output_commit(output, &error));
-    assert_error_names(error, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     g_clear_error(&error);
     g_autofree char *names = list_dir(dir);
     assert_string_equal(names, "target");

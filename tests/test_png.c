@@ -16,28 +16,6 @@
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 
-static void assert_error(GError *error, int code, const char *needle)
-{
-    assert_non_null(error);
-    assert_true(error->domain == SF_ERROR);
-    if (error->code != code)
-        fail_msg("error code %d, expected %d: %s", error->code, code, error->message);
-    if (needle && !strstr(error->message, needle))
-        fail_msg("error '%s' does not contain '%s'", error->message, needle);
-}
-
-static char *dir_entries(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    assert_non_null(d);
-    GString *names = g_string_new(NULL);
-    const char *name;
-    while ((name = g_dir_read_name(d)))
-        g_string_append_printf(names, "%s%s", names->len ? "|" : "", name);
-    g_dir_close(d);
-    return g_string_free(names, FALSE);
-}
-
 /* Writes a PNG of any colour type with libpng directly, as another tool
  * would; `rows` holds packed rows of `row_bytes` each. */
 static void write_raw_png(const char *path, int width, int height, int color_type, int bit_depth,
@@ -100,7 +78,7 @@ static void test_round_trip_exact(void **state)
     GError *error = NULL;
     assert_true(sf_png_save(grey_path, grey, w, h, 1, grey_stride, &error));
     assert_true(sf_png_save(rgb_path, rgb, w, h, 3, rgb_stride, &error));
-    g_autofree char *names = dir_entries(dir);
+    g_autofree char *names = test_dir_entries(dir);
     assert_int_equal(strlen(names), strlen("grey.png|rgb.png"));
 
     int width = 0, height = 0;
@@ -281,37 +259,37 @@ static void test_corrupt_input(void **state)
     /* Truncated inside the image data. */
     assert_true(g_file_set_contents(bad, bytes, (gssize)(length * 2 / 3), NULL));
     assert_null(sf_png_load(bad, 3, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     /* Signature only. */
     assert_true(g_file_set_contents(bad, bytes, 8, NULL));
     assert_null(sf_png_load(bad, 3, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     /* A flipped byte in the middle: IDAT's CRC (a critical chunk) fails. */
     bytes[length / 2] ^= 0x10;
     assert_true(g_file_set_contents(bad, bytes, (gssize)length, NULL));
     assert_null(sf_png_load(bad, 3, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     /* Not a PNG at all. */
     assert_true(g_file_set_contents(bad, "\xff\xd8\xff\xe0 a jpeg, not a png", -1, NULL));
     assert_null(sf_png_load(bad, 1, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, "not a PNG");
+    test_assert_error(error, SF_EXIT_BAD_INPUT, "not a PNG");
     g_clear_error(&error);
 
     /* Empty file. */
     assert_true(g_file_set_contents(bad, "", 0, NULL));
     assert_null(sf_png_load(bad, 1, &width, &height, &error));
-    assert_error(error, SF_EXIT_BAD_INPUT, bad);
+    test_assert_error(error, SF_EXIT_BAD_INPUT, bad);
     g_clear_error(&error);
 
     g_autofree char *missing = g_build_filename(dir, "missing.png", NULL);
     assert_null(sf_png_load(missing, 1, &width, &height, &error));
-    assert_error(error, SF_EXIT_MISSING, missing);
+    test_assert_error(error, SF_EXIT_MISSING, missing);
     g_clear_error(&error);
     test_remove_tree(dir);
 }
@@ -324,7 +302,7 @@ static void test_unwritable_directory(void **state)
     uint8_t pixels[4 * 4] = {0};
     GError *error = NULL;
     assert_false(sf_png_save(path, pixels, 4, 4, 1, 4, &error));
-    assert_error(error, SF_EXIT_OUTPUT, path);
+    test_assert_error(error, SF_EXIT_OUTPUT, path);
     g_clear_error(&error);
     test_remove_tree(dir);
 }
