@@ -111,14 +111,24 @@ void test_assert_error(const GError *error, int code, const char *needle)
         fail_msg("error '%s' does not contain '%s'", error->message, needle);
 }
 
+static int compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 char *test_dir_entries(const char *dir)
 {
     GDir *d = g_dir_open(dir, 0, NULL);
     assert_non_null(d);
-    GString *names = g_string_new(NULL);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
     const char *name;
     while ((name = g_dir_read_name(d)))
-        g_string_append_printf(names, "%s%s", names->len ? "|" : "", name);
+        g_ptr_array_add(names, g_strdup(name));
     g_dir_close(d);
-    return g_string_free(names, FALSE);
+    /* Listing order is the file system's: sorted, the text is comparable. */
+    g_ptr_array_sort(names, compare_names);
+    g_ptr_array_add(names, NULL);
+    char *joined = g_strjoinv("|", (char **)names->pdata);
+    g_ptr_array_free(names, TRUE);
+    return joined;
 }

@@ -34,5 +34,5 @@ void test_assert_no_partial_files(const char *dir);
  * `needle` (when not NULL). */
 void test_assert_error(const GError *error, int code, const char *needle);
 
-/* The names in `dir`, "|"-separated in listing order; g_free it. */
+/* The names in `dir`, sorted and "|"-separated; g_free it. */
 char *test_dir_entries(const char *dir);

@@ -16,22 +16,6 @@
 #include "slidefrag/image_io.h"
 
 /* Names in `dir`, sorted, as one string joined by '|' ("" when empty). */
-static char *list_dir(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    assert_non_null(d);
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
-    while ((name = g_dir_read_name(d)))
-        g_ptr_array_add(names, g_strdup(name));
-    g_dir_close(d);
-    g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-    g_ptr_array_add(names, NULL);
-    char *joined = g_strjoinv("|", (char **)names->pdata);
-    g_ptr_array_free(names, TRUE);
-    return joined;
-}
-
 static char *read_all(const char *path, size_t *length)
 {
     char *contents = NULL;
@@ -55,7 +39,7 @@ static void test_commit_writes_and_renames(void **state)
     fputs("world", sf_output_stream(output));
 
     /* Until commit only the hidden temp file exists, named after the target. */
-    g_autofree char *during = list_dir(dir);
+    g_autofree char *during = test_dir_entries(dir);
     assert_true(g_str_has_prefix(during, ".out.bin."));
     assert_true(g_str_has_suffix(during, ".part"));
     assert_int_equal(strlen(during), strlen(".out.bin.XXXXXX.part"));
@@ -63,7 +47,7 @@ static void test_commit_writes_and_renames(void **state)
 
     assert_true(sf_output_commit(output, &error));
     assert_null(error);
-    g_autofree char *after = list_dir(dir);
+    g_autofree char *after = test_dir_entries(dir);
     assert_string_equal(after, "out.bin");
     size_t length = 0;
     g_autofree char *contents = read_all(path, &length);
@@ -84,7 +68,7 @@ static void test_commit_replaces_existing_file(void **state)
     g_autofree char *contents = read_all(path, &length);
     assert_int_equal(length, 3);
     assert_memory_equal(contents, "new", 3);
-    g_autofree char *names = list_dir(dir);
+    g_autofree char *names = test_dir_entries(dir);
     assert_string_equal(names, "out.txt");
     test_remove_tree(dir);
 }
@@ -129,7 +113,7 @@ static void test_abort_leaves_nothing(void **state)
     assert_non_null(output);
     fputs("partial", sf_output_stream(output));
     sf_output_abort(output);
-    g_autofree char *names = list_dir(dir);
+    g_autofree char *names = test_dir_entries(dir);
     assert_string_equal(names, "");
 
     /* Going out of scope uncommitted is an abort too. */
@@ -138,7 +122,7 @@ static void test_abort_leaves_nothing(void **state)
         assert_non_null(scoped);
         fputs("partial", sf_output_stream(scoped));
     }
-    g_autofree char *names2 = list_dir(dir);
+    g_autofree char *names2 = test_dir_entries(dir);
     assert_string_equal(names2, "");
     sf_output_abort(NULL);
     test_remove_tree(dir);
@@ -159,7 +143,7 @@ static void test_abort_keeps_old_file(void **state)
     g_autofree char *contents = read_all(path, &length);
     assert_int_equal(length, 3);
     assert_memory_equal(contents, "old", 3);
-    g_autofree char *names = list_dir(dir);
+    g_autofree char *names = test_dir_entries(dir);
     assert_string_equal(names, "keep");
     test_remove_tree(dir);
 }
@@ -213,7 +197,7 @@ static void test_commit_failure_cleans_up(void **state)
     assert_false(sf_output_commit(output, &error));
     test_assert_error(error, SF_EXIT_OUTPUT, path);
     g_clear_error(&error);
-    g_autofree char *names = list_dir(dir);
+    g_autofree char *names = test_dir_entries(dir);
     assert_string_equal(names, "target");
     assert_true(g_file_test(path, G_FILE_TEST_IS_DIR));
     test_remove_tree(dir);
