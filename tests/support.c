@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "io/folder.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 
@@ -111,22 +112,12 @@ void test_assert_error(const GError *error, int code, const char *needle)
         fail_msg("error '%s' does not contain '%s'", error->message, needle);
 }
 
-static int compare_names(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 char *test_dir_entries(const char *dir)
 {
-    GDir *d = g_dir_open(dir, 0, NULL);
-    assert_non_null(d);
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
-    while ((name = g_dir_read_name(d)))
-        g_ptr_array_add(names, g_strdup(name));
-    g_dir_close(d);
-    /* Listing order is the file system's: sorted, the text is comparable. */
-    g_ptr_array_sort(names, compare_names);
+    g_autoptr(GError) error = NULL;
+    GPtrArray *names = sf_folder_sorted_names(dir, &error);
+    if (!names)
+        fail_msg("%s", error->message);
     g_ptr_array_add(names, NULL);
     char *joined = g_strjoinv("|", (char **)names->pdata);
     g_ptr_array_free(names, TRUE);

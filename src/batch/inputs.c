@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
+#include "io/folder.h"
 #include "slidefrag/error.h"
 
 /* The extensions OpenSlide's formats use for the file that opens a slide
@@ -55,11 +56,6 @@ static void add_slide(collector *c, const char *path)
     g_ptr_array_add(c->paths, abs_path);
 }
 
-static int compare_paths(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Appends the slide files under `folder` (recursively) to `found`. */
 static gboolean search_folder(collector *c, const char *folder, GPtrArray *found, GError **error)
 {
@@ -106,7 +102,7 @@ static gboolean add_input(collector *c, const char *input, GError **error)
         return FALSE;
     /* Directory order is whatever the file system gives: sort so that every
      * run sees the same order. */
-    g_ptr_array_sort(found, compare_paths);
+    g_ptr_array_sort(found, sf_compare_string_ptrs);
     for (guint i = 0; i < found->len; i++)
         add_slide(c, g_ptr_array_index(found, i));
     return TRUE;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <zip.h>
 
+#include "io/folder.h"
 #include "io/json_safe.h"
 #include "slidefrag/annotations.h"
 #include "slidefrag/error.h"
@@ -1549,27 +1550,11 @@ static gboolean read_file(sf_annotation_set *set, const char *path, origin from,
     return TRUE;
 }
 
-static gint compare_names(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static gboolean read_folder(sf_annotation_set *set, const char *path, GError **error)
 {
-    GError *local = NULL;
-    g_autoptr(GDir) dir = g_dir_open(path, 0, &local);
-    if (!dir) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read folder: %s", path,
-                    local->message);
-        g_error_free(local);
+    g_autoptr(GPtrArray) names = sf_folder_sorted_names(path, error);
+    if (!names)
         return FALSE;
-    }
-    /* Sorted, so duplicates and messages come out the same on every run. */
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    const char *entry;
-    while ((entry = g_dir_read_name(dir)))
-        g_ptr_array_add(names, g_strdup(entry));
-    g_ptr_array_sort(names, compare_names);
     for (guint i = 0; i < names->len; i++) {
         const char *base = names->pdata[i];
         if (quietly_ignored(base))

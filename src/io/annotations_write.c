@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/folder.h"
 #include "io/json_safe.h"
 #include "slidefrag/annotations.h"
 #include "slidefrag/error.h"
@@ -109,11 +110,6 @@ static char *convention(const sf_slide_annotations *slide)
                     "openslide.bounds, so nothing was subtracted");
 }
 
-static int compare_strings(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Labels in sorted order, each once. */
 static GPtrArray *sorted_labels(const sf_slide_annotations *slide)
 {
@@ -124,7 +120,7 @@ static GPtrArray *sorted_labels(const sf_slide_annotations *slide)
         if (g_hash_table_add(seen, a->label))
             g_ptr_array_add(labels, a->label);
     }
-    g_ptr_array_sort(labels, compare_strings);
+    g_ptr_array_sort(labels, sf_compare_string_ptrs);
     return labels;
 }
 

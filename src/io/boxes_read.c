@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/folder.h"
 #include "io/json_safe.h"
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
@@ -401,11 +402,6 @@ static int compare_stems(gconstpointer a, gconstpointer b)
     return strcmp(x->stem, y->stem);
 }
 
-static int compare_names(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static gboolean is_box_file_name(const char *name)
 {
     size_t n = strlen(name);
@@ -464,20 +460,9 @@ GPtrArray *sf_boxes_load_path(const char *path, GPtrArray *notes, GError **error
         return g_steal_pointer(&out);
     }
 
-    GError *local = NULL;
-    g_autoptr(GDir) dir = g_dir_open(path, 0, &local);
-    if (!dir) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read folder: %s", path,
-                    local->message);
-        g_error_free(local);
+    g_autoptr(GPtrArray) names = sf_folder_sorted_names(path, error);
+    if (!names)
         return NULL;
-    }
-    /* Sorted, so that messages and the choice between duplicates never
-     * depend on the directory's order. */
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    for (const char *name; (name = g_dir_read_name(dir));)
-        g_ptr_array_add(names, g_strdup(name));
-    g_ptr_array_sort(names, compare_names);
     for (guint i = 0; i < names->len; i++)
         if (!load_entry(path, names->pdata[i], out, notes, error))
             return NULL;
