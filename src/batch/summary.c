@@ -80,14 +80,7 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
     json_builder_end_object(b);
 
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) generator = json_generator_new();
-    json_generator_set_pretty(generator, TRUE);
-    json_generator_set_indent(generator, 2);
-    json_generator_set_root(generator, root);
-    char *text = json_generator_to_data(generator, NULL);
-    char *with_newline = g_strconcat(text, "\n", NULL);
-    g_free(text);
-    return with_newline;
+    return sf_json_file_text(root);
 }
 
 /* RFC 4180: quoted when it holds a separator, a quote or a line break. */

@@ -327,9 +327,8 @@ static gboolean write_result(const char *path, const candidate *best, int n_slid
     sf_json_add_double(b, "f1", best->score.f1);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *text = json_to_string(root, TRUE);
-    g_autofree char *with_newline = g_strconcat(text, "\n", NULL);
-    return sf_write_file_atomic(path, with_newline, strlen(with_newline), error);
+    g_autofree char *text = sf_json_file_text(root);
+    return sf_write_file_atomic(path, text, strlen(text), error);
 }
 
 /* The grid values of a candidate, for the top-list. */

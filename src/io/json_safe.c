@@ -162,3 +162,9 @@ void sf_json_add_string(JsonBuilder *b, const char *name, const char *value)
     else
         json_builder_add_null_value(b);
 }
+
+char *sf_json_file_text(JsonNode *root)
+{
+    g_autofree char *text = json_to_string(root, TRUE);
+    return g_strconcat(text, "\n", NULL);
+}

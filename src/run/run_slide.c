@@ -447,13 +447,8 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         json_builder_end_object(b);
 
         g_autoptr(JsonNode) root = json_builder_get_root(b);
-        g_autoptr(JsonGenerator) generator = json_generator_new();
-        json_generator_set_pretty(generator, TRUE);
-        json_generator_set_indent(generator, 2);
-        json_generator_set_root(generator, root);
-        gsize length = 0;
-        g_autofree char *text = json_generator_to_data(generator, &length);
-        ok = sf_write_file_atomic(manifest_path, text, length, error);
+        g_autofree char *text = sf_json_file_text(root);
+        ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
     }
     if (ok) {
         remove_stale_fragments(output_dir, jobs, n_jobs);
