@@ -113,6 +113,9 @@ static gboolean load_manifests(sf_fragment_index *index, char **paths, GError **
 static gboolean write_slides(GPtrArray *slides, sf_annotation_format format, const char *out,
                              GError **error)
 {
+    /* Nothing mapped, nothing written: not even an empty OUT. */
+    if (slides->len == 0)
+        return TRUE;
     if (g_mkdir_with_parents(out, 0777) != 0) {
         int err = errno;
         g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot create folder: %s", out,
