@@ -54,8 +54,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "_run-one"))
         return sf_cmd_run_one(argc - 1, argv + 1);
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (!strcmp(argv[1], commands[i].name)) {
+            /* GOption's "Usage:" line names the program: the whole command,
+             * not just "run". */
+            g_autofree char *name = g_strconcat("slidefrag ", commands[i].name, NULL);
+            g_set_prgname(name);
             return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "slidefrag: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return SF_EXIT_USAGE;
