@@ -31,6 +31,7 @@ int sf_fuzz_detect(const uint8_t *data, size_t size)
     p.otsu = (flags & 16) != 0;
     p.fill_holes = (flags & 32) != 0;
     p.regions.connectivity = flags & 64 ? 4 : 8;
+    p.remove_ink = (flags & 128) != 0;
     p.threshold = sf_fuzz_u8(&in);
     p.open_size = sf_fuzz_u8(&in) % 12;
     p.close_size = sf_fuzz_u8(&in) % 12;

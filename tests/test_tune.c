@@ -116,6 +116,42 @@ static void test_tune_beats_defaults_and_run_reproduces(void **state)
         fail_msg("run --params scored %.9f, tune reported %.9f", reproduced, tuned);
 }
 
+/* Runs the two slides with `option` (or none) and scores them: eval --json. */
+static char *run_and_eval(const char *name, const char *option)
+{
+    g_autofree char *out = g_build_filename(workdir, name, NULL);
+    g_autofree char *s1 = g_build_filename(workdir, "biopsy1.svs", NULL);
+    g_autofree char *s2 = g_build_filename(workdir, "biopsy2.svs", NULL);
+    const char *run[] = {"run", "--max-size", "1024", "-o", out, s1, s2, option, NULL};
+    g_autofree char *err = NULL;
+    int code = test_run_slidefrag(run, NULL, &err);
+    if (code != 0)
+        fail_msg("run exit %d: %s", code, err);
+    g_autofree char *truth = g_build_filename(workdir, "truth", NULL);
+    const char *eval[] = {"eval", "--truth", truth, "--pred", out, "--json", NULL};
+    char *eval_out = NULL;
+    g_autofree char *eval_err = NULL;
+    code = test_run_slidefrag(eval, &eval_out, &eval_err);
+    if (code != 0)
+        fail_msg("eval exit %d: %s", code, eval_err);
+    return eval_out;
+}
+
+/* Each generated slide has a blue or green pen line, which the red channel
+ * takes for tissue: one false region per slide. --remove-ink drops exactly
+ * those and keeps every region that matched the truth. */
+static void test_remove_ink_drops_pen_lines(void **state)
+{
+    (void)state;
+    g_autofree char *plain = run_and_eval("plain", NULL);
+    g_autofree char *inkless = run_and_eval("inkless", "--remove-ink");
+    const char *fp[] = {"overall", "false_positives", NULL};
+    const char *tp[] = {"overall", "true_positives", NULL};
+    assert_true(json_number(plain, fp) >= 2);
+    assert_true(json_number(inkless, fp) == 0);
+    assert_true(json_number(inkless, tp) == json_number(plain, tp));
+}
+
 static void test_tune_errors(void **state)
 {
     (void)state;
@@ -142,6 +178,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tune_beats_defaults_and_run_reproduces),
+        cmocka_unit_test(test_remove_ink_drops_pen_lines),
         cmocka_unit_test(test_tune_errors),
     };
     return cmocka_run_group_tests(tests, make_slides, remove_slides);

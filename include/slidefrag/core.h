@@ -108,6 +108,24 @@ sf_status sf_morphology(const sf_image *src, sf_image *dst, sf_morph_op op,
  */
 sf_status sf_fill_holes(sf_image *mask);
 
+/* ---- 4b. Marker ink --------------------------------------------------- */
+
+/* G - R above this is ink, not stain (see sf_clear_ink). */
+#define SF_INK_MARGIN 15
+/* Ink is widened by this many pixels: the pale rim of a stroke goes too. */
+#define SF_INK_BORDER 2
+
+/*
+ * Clears from `mask` (1 channel, 255 = tissue) the pixels of `rgb` (same
+ * size) that are green or blue marker ink or dye rather than stain. Both
+ * haematoxylin and eosin absorb green more than red, so stained tissue,
+ * pink to purple, has G < R; green and blue inks, and the glass seen
+ * through them, have G > R. A pixel is ink when G - R > SF_INK_MARGIN, and
+ * so is every pixel within SF_INK_BORDER of one (a square). Red and black
+ * ink look like stain by this measure and stay.
+ */
+sf_status sf_clear_ink(const sf_image *rgb, sf_image *mask);
+
 /* ---- 5. Connected components ----------------------------------------- */
 
 typedef struct sf_component {

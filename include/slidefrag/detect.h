@@ -15,8 +15,9 @@ typedef struct sf_detect_params {
     sf_polarity polarity; /* dark: tissue darker than glass (brightfield) */
     bool otsu;            /* Otsu's threshold, else `threshold` */
     uint8_t threshold;
-    int open_size;  /* KxK rectangle opening, 0 = off */
-    int close_size; /* KxK rectangle closing after the opening, 0 = off */
+    bool remove_ink; /* sf_clear_ink on the thresholded mask, before morphology */
+    int open_size;   /* KxK rectangle opening, 0 = off */
+    int close_size;  /* KxK rectangle closing after the opening, 0 = off */
     bool fill_holes;
     sf_region_params regions; /* gap and areas in overview pixels */
 } sf_detect_params;

@@ -96,8 +96,7 @@ static void add_slide(JsonBuilder *b, const slide_result *r)
     sf_json_add_string(b, "truth_format", sf_boxes_format_name(r->truth->format));
     sf_json_add_string(b, "pred_file", r->pred ? r->pred->path : NULL);
     sf_json_add_string(b, "pred_format", r->pred ? sf_boxes_format_name(r->pred->format) : NULL);
-    json_builder_set_member_name(b, "missing_prediction");
-    json_builder_add_boolean_value(b, r->pred == NULL);
+    sf_json_add_bool(b, "missing_prediction", r->pred == NULL);
     add_metrics(b, &r->score);
 
     size_t n_pred = r->pred ? r->pred->n_boxes : 0;

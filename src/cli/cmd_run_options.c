@@ -22,6 +22,7 @@ static const option_help helps[] = {
     {"channel", "NAME", "red (default), green, blue, grey or saturation"},
     {"polarity", "dark|bright", "Tissue darker than glass (default) or brighter"},
     {"threshold", "otsu|N", "Otsu's threshold (default) or a fixed value 0-255"},
+    {"remove-ink", NULL, "Green and blue marker ink is not tissue (off by default)"},
     {"open", "K", "Opening with a KxK rectangle, 0 = off (default 0)"},
     {"close", "K", "Closing with a KxK rectangle after it, 0 = off (default 7)"},
     {"fill-holes", NULL, "Fill holes inside tissue"},
@@ -48,9 +49,9 @@ GOptionGroup *sf_run_option_group(sf_run_options *options)
         e->long_name = keys[i];
         e->description = helps[i].help;
         e->arg_description = helps[i].arg;
-        if (!strcmp(keys[i], "fill-holes")) {
+        if (!helps[i].arg) {
             e->arg = G_OPTION_ARG_NONE;
-            e->arg_data = &options->fill_holes;
+            e->arg_data = &options->flags[i];
         } else {
             e->arg = G_OPTION_ARG_STRING;
             e->arg_data = &options->values[i];
@@ -115,8 +116,9 @@ gboolean sf_run_options_resolve(const sf_run_options *options, sf_run_params *pa
     for (size_t i = 0; keys[i]; i++)
         if (options->values[i] && !sf_run_params_set(params, keys[i], options->values[i], error))
             return FALSE;
-    if (options->fill_holes)
-        params->detect.fill_holes = TRUE;
+    for (size_t i = 0; keys[i]; i++)
+        if (options->flags[i] && !sf_run_params_set(params, keys[i], "true", error))
+            return FALSE;
     if (options->threads < 0) {
         g_set_error(error, SF_ERROR, SF_EXIT_USAGE, "--threads: %d is not 1 or more",
                     options->threads);

@@ -22,12 +22,13 @@
 #include "slidefrag/score.h"
 
 /* Keys that change the mask; the others only change the region steps. */
-static const char *const mask_keys[] = {"channel", "polarity",   "threshold", "open",
-                                        "close",   "fill-holes", NULL};
+static const char *const mask_keys[] = {"channel", "polarity", "threshold",  "remove-ink",
+                                        "open",    "close",    "fill-holes", NULL};
 
 static const char default_grid[] = "{"
                                    "\"channel\": [\"red\", \"green\", \"grey\"],"
                                    "\"threshold\": [\"otsu\"],"
+                                   "\"remove-ink\": [false, true],"
                                    "\"open\": [0, 3, 5],"
                                    "\"close\": [0, 7, 15, 31],"
                                    "\"gap\": [0, 8, 24],"

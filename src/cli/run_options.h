@@ -7,7 +7,7 @@
 
 typedef struct sf_run_options {
     char *values[32];    /* one per sf_run_params_keys() entry, NULL if not given */
-    gboolean fill_holes; /* the flag form of "fill-holes" */
+    gboolean flags[32];  /* the same for the on/off keys, given as bare flags */
     char *params_file;
     int threads;
 } sf_run_options;

@@ -14,6 +14,9 @@ void sf_detect_params_default(sf_detect_params *params)
         .open_size = 0,
         .close_size = 7,
         .fill_holes = false,
+        /* Off: on an inked margin the dye is on tissue, and clearing it
+         * trims the tissue's edge; pen strokes on glass are what it is for. */
+        .remove_ink = false,
     };
     sf_region_params_default(&params->regions);
 }
@@ -37,6 +40,8 @@ sf_status sf_detect(const sf_image *rgb, const sf_detect_params *params, sf_imag
         threshold = sf_otsu_threshold(hist);
     }
     status = sf_threshold(mask, threshold, params->polarity, mask);
+    if (status == SF_OK && params->remove_ink)
+        status = sf_clear_ink(rgb, mask);
     if (status == SF_OK && params->open_size > 0)
         status = sf_morphology(mask, mask, SF_MORPH_OPEN, SF_KERNEL_RECT, params->open_size,
                                params->open_size, 1);

@@ -163,6 +163,12 @@ void sf_json_add_string(JsonBuilder *b, const char *name, const char *value)
         json_builder_add_null_value(b);
 }
 
+void sf_json_add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
 char *sf_json_file_text(JsonNode *root)
 {
     g_autofree char *text = json_to_string(root, TRUE);

@@ -40,6 +40,7 @@ double sf_json_double(double value);
 void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value);
 void sf_json_add_double(JsonBuilder *b, const char *name, double value);
 void sf_json_add_string(JsonBuilder *b, const char *name, const char *value);
+void sf_json_add_bool(JsonBuilder *b, const char *name, gboolean value);
 
 /* `root` as the files slidefrag writes hold JSON: indented by two spaces,
  * ending in a newline. g_free it. */

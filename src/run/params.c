@@ -169,6 +169,7 @@ static const char *const keys[] = {
     "channel",
     "polarity",
     "threshold",
+    "remove-ink",
     "open",
     "close",
     "fill-holes",
@@ -244,11 +245,14 @@ gboolean sf_run_params_set(sf_run_params *p, const char *key, const char *value,
         return parse_int(key, value, 0, MAX_KERNEL, &d->open_size, error);
     if (!strcmp(key, "close"))
         return parse_int(key, value, 0, MAX_KERNEL, &d->close_size, error);
-    if (!strcmp(key, "fill-holes")) {
+    if (!strcmp(key, "fill-holes") || !strcmp(key, "remove-ink")) {
         gboolean b;
         if (!parse_bool(key, value, &b, error))
             return FALSE;
-        d->fill_holes = b;
+        if (!strcmp(key, "fill-holes"))
+            d->fill_holes = b;
+        else
+            d->remove_ink = b;
         return TRUE;
     }
     if (!strcmp(key, "connectivity")) {
@@ -317,10 +321,10 @@ JsonNode *sf_run_params_to_json(const sf_run_params *p)
         json_builder_add_string_value(b, "otsu");
     else
         json_builder_add_int_value(b, d->threshold);
+    sf_json_add_bool(b, "remove-ink", d->remove_ink);
     sf_json_add_int(b, "open", d->open_size);
     sf_json_add_int(b, "close", d->close_size);
-    json_builder_set_member_name(b, "fill-holes");
-    json_builder_add_boolean_value(b, d->fill_holes);
+    sf_json_add_bool(b, "fill-holes", d->fill_holes);
     sf_json_add_int(b, "connectivity", d->regions.connectivity);
     add_measure(b, "gap", &p->gap, FALSE);
     if (p->min_area_default)
