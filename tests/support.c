@@ -17,6 +17,18 @@ char *test_fixture(const char *name)
     return g_build_filename(SLIDEFRAG_SOURCE_DIR, "fixtures", name, NULL);
 }
 
+void test_copy_fixture(const char *name, const char *dir, const char *as)
+{
+    g_autofree char *from = test_fixture(name);
+    g_autofree char *to = g_build_filename(dir, as ? as : name, NULL);
+    g_autofree char *data = NULL;
+    gsize length = 0;
+    GError *error = NULL;
+    if (!g_file_get_contents(from, &data, &length, &error) ||
+        !g_file_set_contents(to, data, (gssize)length, &error))
+        fail_msg("%s", error->message);
+}
+
 char *test_make_tmpdir(void)
 {
     GError *error = NULL;

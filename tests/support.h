@@ -9,6 +9,9 @@
 /* Absolute path of a file under fixtures/; g_free it. */
 char *test_fixture(const char *name);
 
+/* Copies fixtures/<name> into `dir` as `as` (NULL: the same name). */
+void test_copy_fixture(const char *name, const char *dir, const char *as);
+
 /* A fresh empty directory under the system temp dir; removed by
  * test_remove_tree(). g_free the path. */
 char *test_make_tmpdir(void);

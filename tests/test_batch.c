@@ -19,18 +19,6 @@
 /* Fast settings: small overviews and fragments. */
 #define FAST "--max-size", "256", "--fragment-max-size", "256"
 
-static void copy_fixture(const char *name, const char *dir, const char *as)
-{
-    g_autofree char *from = test_fixture(name);
-    g_autofree char *to = g_build_filename(dir, as ? as : name, NULL);
-    g_autofree char *data = NULL;
-    gsize length = 0;
-    GError *error = NULL;
-    if (!g_file_get_contents(from, &data, &length, &error) ||
-        !g_file_set_contents(to, data, (gssize)length, &error))
-        fail_msg("%s", error->message);
-}
-
 static void write_text(const char *path, const char *text)
 {
     GError *error = NULL;
@@ -129,12 +117,12 @@ static char *make_mixed_folder(const char *root)
     char *in = g_build_filename(root, "in", NULL);
     g_autofree char *sub = g_build_filename(in, "sub", NULL);
     assert_int_equal(g_mkdir_with_parents(sub, 0755), 0);
-    copy_fixture("small.svs", in, NULL);
-    copy_fixture("boxes.tiff", in, NULL);
-    copy_fixture("cmu-1-small-region.svs", in, NULL);
-    copy_fixture("unreadable.svs", in, NULL);
-    copy_fixture("broken.svs", in, NULL);
-    copy_fixture("small.svs", sub, NULL);
+    test_copy_fixture("small.svs", in, NULL);
+    test_copy_fixture("boxes.tiff", in, NULL);
+    test_copy_fixture("cmu-1-small-region.svs", in, NULL);
+    test_copy_fixture("unreadable.svs", in, NULL);
+    test_copy_fixture("broken.svs", in, NULL);
+    test_copy_fixture("small.svs", sub, NULL);
     g_autofree char *notes = g_build_filename(in, "notes.txt", NULL);
     write_text(notes, "not a slide\n");
     return in;
@@ -233,9 +221,9 @@ static void test_resume(void **state)
     g_autofree char *in = g_build_filename(root, "in", NULL);
     g_autofree char *sub = g_build_filename(in, "sub", NULL);
     assert_int_equal(g_mkdir_with_parents(sub, 0755), 0);
-    copy_fixture("small.svs", in, NULL);
-    copy_fixture("boxes.tiff", in, NULL);
-    copy_fixture("small.svs", sub, NULL);
+    test_copy_fixture("small.svs", in, NULL);
+    test_copy_fixture("boxes.tiff", in, NULL);
+    test_copy_fixture("small.svs", sub, NULL);
     g_autofree char *out = g_build_filename(root, "out", NULL);
 
     const char *first[] = {"batch", in, "-o", out, FAST, NULL};
@@ -361,9 +349,9 @@ static void test_sigterm_stops_cleanly_and_resumes(void **state)
     assert_int_equal(g_mkdir(in, 0755), 0);
     /* A quick slide first, so that the signal comes while a slower one is
      * being written. */
-    copy_fixture("small.svs", in, "a.svs");
-    copy_fixture("cmu-1-small-region.svs", in, "b.svs");
-    copy_fixture("cmu-1-small-region.svs", in, "c.svs");
+    test_copy_fixture("small.svs", in, "a.svs");
+    test_copy_fixture("cmu-1-small-region.svs", in, "b.svs");
+    test_copy_fixture("cmu-1-small-region.svs", in, "c.svs");
     g_autofree char *out = g_build_filename(root, "out", NULL);
 
     assert_int_equal(interrupt_batch(in, out, SIGTERM), 128 + SIGTERM);
@@ -388,8 +376,8 @@ static void test_sigint(void **state)
     g_autofree char *root = test_make_tmpdir();
     g_autofree char *in = g_build_filename(root, "in", NULL);
     assert_int_equal(g_mkdir(in, 0755), 0);
-    copy_fixture("small.svs", in, "a.svs");
-    copy_fixture("cmu-1-small-region.svs", in, "b.svs");
+    test_copy_fixture("small.svs", in, "a.svs");
+    test_copy_fixture("cmu-1-small-region.svs", in, "b.svs");
     g_autofree char *out = g_build_filename(root, "out", NULL);
     assert_int_equal(interrupt_batch(in, out, SIGINT), 128 + SIGINT);
     check_interrupted_run(out, 2);
@@ -402,9 +390,9 @@ static void test_crash_is_isolated(void **state)
     g_autofree char *root = test_make_tmpdir();
     g_autofree char *in = g_build_filename(root, "in", NULL);
     assert_int_equal(g_mkdir(in, 0755), 0);
-    copy_fixture("small.svs", in, NULL);
-    copy_fixture("boxes.tiff", in, NULL);
-    copy_fixture("small.svs", in, "third.svs");
+    test_copy_fixture("small.svs", in, NULL);
+    test_copy_fixture("boxes.tiff", in, NULL);
+    test_copy_fixture("small.svs", in, "third.svs");
     g_autofree char *out = g_build_filename(root, "out", NULL);
 
     /* The children inherit the environment: the one that opens boxes.tiff
