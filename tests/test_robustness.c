@@ -151,6 +151,13 @@ static const slide_row slide_rows[] = {
      "level 0, tile (4, 1): JPEGLib: Corrupt JPEG data", FALSE},
     {"slide_flipped_tile_marker", "flipped-marker.svs", "--max-size 256", SF_EXIT_SLIDE_READ,
      "JPEG", FALSE},
+    /* libtiff only warns that the JPEG is smaller than the TIFF tile and
+     * leaves the rest of the buffer unwritten; OpenSlide refuses it
+     * ("Dimensional mismatch reading JPEG"), and so does slidefrag. */
+    {"slide_jpeg_smaller_than_tile", "tile-size-mismatch.svs", NULL, SF_EXIT_SLIDE_READ,
+     "level 0, tile (0, 0): JPEGPreDecode: Improper JPEG strip/tile size, expected 256x256, got "
+     "240x240",
+     FALSE},
     {"slide_unsupported_compression", "fixtures/unopenable.tiff", NULL, SF_EXIT_SLIDE_OPEN,
      "Unsupported TIFF compression", FALSE},
     {"slide_directory_loop", "loop.svs", NULL, SF_EXIT_SLIDE_OPEN, "not a slide", FALSE},
