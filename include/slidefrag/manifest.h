@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "slidefrag/fragment_name.h"
+
 G_BEGIN_DECLS
 
 typedef struct sf_manifest_region {
@@ -36,16 +38,5 @@ sf_manifest *sf_manifest_load(const char *path, GError **error);
 sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error);
 void sf_manifest_free(sf_manifest *manifest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_manifest, sf_manifest_free)
-
-/*
- * Parses a fragment file name "<stem>__x<X>_y<Y>_w<W>_h<H>.<ext>" (any
- * directory part is ignored). The stem may itself contain "__"; the last
- * occurrence is used. Returns FALSE when the name does not have that form or
- * a number is out of range (w, h must be > 0; x, y >= 0).
- */
-gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y,
-                                int64_t *w, int64_t *h);
-/* The fragment file name for a slide stem and level-0 box (".jpg"). */
-char *sf_fragment_name_format(const char *stem, int64_t x, int64_t y, int64_t w, int64_t h);
 
 G_END_DECLS

@@ -1,7 +1,4 @@
-/*
- * Reading a slidefrag manifest (docs/manifest.md) back, and the fragment
- * file names that carry a region's level-0 box.
- */
+/* Reading a slidefrag manifest (docs/manifest.md) back. */
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -272,71 +269,4 @@ sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length
     if (!read_slide(&r, root, m) || !read_regions(&r, root, m))
         return NULL;
     return g_steal_pointer(&m);
-}
-
-/* ---- Fragment names ---------------------------------------------------- */
-
-/* Parses `prefix` followed by decimal digits at *p; advances *p. */
-static gboolean parse_field(const char **p, char prefix, int64_t *out)
-{
-    if (**p != prefix)
-        return FALSE;
-    const char *s = *p + 1;
-    if (!g_ascii_isdigit(*s))
-        return FALSE;
-    int64_t value = 0;
-    for (; g_ascii_isdigit(*s); s++) {
-        int digit = *s - '0';
-        if (value > (G_MAXINT64 - digit) / 10)
-            return FALSE;
-        value = value * 10 + digit;
-    }
-    *out = value;
-    *p = s;
-    return TRUE;
-}
-
-/* "x<X>_y<Y>_w<W>_h<H>.<ext>" exactly. */
-static gboolean parse_box(const char *s, int64_t *x, int64_t *y, int64_t *w, int64_t *h)
-{
-    if (!parse_field(&s, 'x', x) || *s++ != '_' || !parse_field(&s, 'y', y) || *s++ != '_' ||
-        !parse_field(&s, 'w', w) || *s++ != '_' || !parse_field(&s, 'h', h))
-        return FALSE;
-    if (*s != '.' || s[1] == '\0' || strchr(s + 1, '.'))
-        return FALSE;
-    return *w > 0 && *h > 0;
-}
-
-gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y, int64_t *w,
-                                int64_t *h)
-{
-    g_return_val_if_fail(name != NULL, FALSE);
-    const char *slash = strrchr(name, '/');
-    const char *base = slash ? slash + 1 : name;
-    size_t length = strlen(base);
-    int64_t bx, by, bw, bh;
-    /* The stem may contain "__" itself: the separator is the last "__" that
-     * is followed by a box, and something must precede it. */
-    for (size_t i = length < 2 ? 0 : length - 2; i > 0; i--) {
-        if (base[i] != '_' || base[i + 1] != '_' || !parse_box(base + i + 2, &bx, &by, &bw, &bh))
-            continue;
-        if (stem)
-            *stem = g_strndup(base, i);
-        if (x)
-            *x = bx;
-        if (y)
-            *y = by;
-        if (w)
-            *w = bw;
-        if (h)
-            *h = bh;
-        return TRUE;
-    }
-    return FALSE;
-}
-
-char *sf_fragment_name_format(const char *stem, int64_t x, int64_t y, int64_t w, int64_t h)
-{
-    return g_strdup_printf("%s__x%" PRId64 "_y%" PRId64 "_w%" PRId64 "_h%" PRId64 ".jpg", stem, x,
-                           y, w, h);
 }

@@ -58,10 +58,6 @@ void sf_slide_folder_forget_pending(sf_slide_folder *folder);
  * go, if no run holds the folder now; a link is never followed. */
 void sf_slide_folder_clean_killed(const char *path, const char *stem);
 
-/* Whether `name` is exactly a fragment file name a run on a slide of this
- * stem writes (sf_fragment_name_format). */
-gboolean sf_is_fragment_name_of(const char *name, const char *stem);
-
 /* Test hook: called with the name of each step sf_run_slide reaches
  * ("opened", "folder-ready", ..., "done") so that a test can kill the run or
  * change its input at an exact point. Unset (NULL) outside tests. */
