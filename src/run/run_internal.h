@@ -15,10 +15,7 @@ sf_box sf_region_to_level0(const sf_box *box, double padding, double scale_x, do
 /* The slide's file name without its last extension: the fragment name stem. */
 char *sf_slide_stem(const char *path);
 
-/* The output folder for a slide under out_root: out_root/<stem>, or
- * out_root/<stem>-<hash of the path> when stem_shared (several inputs have
- * this stem) or an earlier run left that folder for another slide file. */
-char *sf_run_output_dir(const char *out_root, const char *slide_path, gboolean stem_shared);
+
 
 /* ---- slide_folder.c: the slide's output folder --------------------------- */
 
