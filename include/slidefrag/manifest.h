@@ -91,7 +91,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_manifest, sf_manifest_free)
 void sf_manifest_describe_slide(sf_manifest *manifest, const sf_slide *slide);
 
 /* The manifest as its file holds it (indented JSON ending in a newline);
- * g_free it. Every field is written, the optional ones too. */
+ * g_free it. The optional members are written when known (has_..., params
+ * not NULL, threshold >= 0). */
 char *sf_manifest_text(const sf_manifest *manifest);
 /* Writes it atomically to `path`. Errors: SF_EXIT_OUTPUT. */
 gboolean sf_manifest_write(const sf_manifest *manifest, const char *path, GError **error);

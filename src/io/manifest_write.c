@@ -66,7 +66,8 @@ static void add_region(JsonBuilder *b, const sf_manifest_region *r)
     json_builder_begin_object(b);
     sf_json_add_int(b, "id", r->id);
     add_box(b, "level0", r->x, r->y, r->w, r->h);
-    add_box(b, "overview", r->overview.x, r->overview.y, r->overview.w, r->overview.h);
+    if (r->has_overview)
+        add_box(b, "overview", r->overview.x, r->overview.y, r->overview.w, r->overview.h);
     sf_json_add_double(b, "tissue_fraction", r->tissue_fraction);
     json_builder_set_member_name(b, "fragment");
     json_builder_begin_object(b);
@@ -103,13 +104,16 @@ char *sf_manifest_text(const sf_manifest *m)
     sf_json_add_string(b, "version", m->tool_version);
     json_builder_end_object(b);
     add_slide(b, m);
-    add_overview(b, &m->overview);
-    json_builder_set_member_name(b, "params");
-    if (m->params)
+    /* What a run always writes and a reader may go without: written when
+     * known, so that any manifest read writes back as it was read. */
+    if (m->has_overview)
+        add_overview(b, &m->overview);
+    if (m->params) {
+        json_builder_set_member_name(b, "params");
         json_builder_add_value(b, json_node_copy(m->params));
-    else
-        json_builder_add_null_value(b);
-    sf_json_add_int(b, "threshold", m->threshold);
+    }
+    if (m->threshold >= 0)
+        sf_json_add_int(b, "threshold", m->threshold);
     json_builder_set_member_name(b, "regions");
     json_builder_begin_array(b);
     for (size_t i = 0; i < m->n_regions; i++)
