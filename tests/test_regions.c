@@ -60,9 +60,9 @@ static void test_integral_random(void **state)
                 }
     sf_box whole = BOX(INT64_MIN / 2, INT64_MIN / 2, INT64_MAX, INT64_MAX);
     assert_int_equal(sf_integral_count(&integral, &whole), brute_count(&m, 0, 0, 13, 9));
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     assert_null(integral.sums);
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     test_image_free(&m);
     g_rand_free(rng);
 }
@@ -75,7 +75,7 @@ static void test_integral_empty(void **state)
     assert_int_equal(sf_integral_init(&integral, &empty), SF_OK);
     sf_box b = BOX(0, 0, 10, 10);
     assert_int_equal(sf_integral_count(&integral, &b), 0);
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     sf_image rgb = test_image_new(2, 2, 3);
     assert_int_equal(sf_integral_init(&integral, &rgb), SF_ERR_INVALID);
     assert_null(integral.sums);
@@ -152,7 +152,7 @@ static void test_crafted_8_connected(void **state)
     test_assert_box(&r.regions[0].box, 2, 2, 13, 8);
     assert_int_equal(r.regions[0].tissue_pixels, 30);
     assert_float_equal(r.regions[0].tissue_fraction, 30.0 / 104.0, 1e-12);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
     assert_null(r.initial);
     assert_null(r.regions);
     assert_int_equal(r.n_initial, 0);
@@ -199,7 +199,7 @@ static void test_crafted_4_connected(void **state)
         assert_float_equal(g->tissue_fraction, (double)tissue[i] / (double)(g->box.w * g->box.h),
                            1e-12);
     }
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
     test_image_free(&m);
 }
 
@@ -220,7 +220,7 @@ static void test_min_area_fraction_with_defaults(void **state)
     test_assert_box(&r.regions[0].box, 80, 5, 3, 3);
     test_assert_box(&r.regions[1].box, 50, 50, 5, 2);
     assert_float_equal(r.regions[1].tissue_fraction, 1.0, 0.0);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
     test_image_free(&m);
 }
 
@@ -237,12 +237,12 @@ static void test_empty_and_full(void **state)
     assert_int_equal(r.n_regions, 0);
     assert_null(r.initial);
     assert_null(r.regions);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
 
     sf_image empty = {.data = NULL, .width = 0, .height = 0, .channels = 1, .stride = 0};
     assert_int_equal(sf_find_regions(&empty, &p, &r), SF_OK);
     assert_int_equal(r.n_regions, 0);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
 
     sf_image full = test_image_new(20, 10, 1);
     memset(full.data, 255, 200);
@@ -253,7 +253,7 @@ static void test_empty_and_full(void **state)
     test_assert_box(&r.regions[0].box, 0, 0, 20, 10);
     assert_int_equal(r.regions[0].tissue_pixels, 200);
     assert_float_equal(r.regions[0].tissue_fraction, 1.0, 0.0);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
 
     /* Bad input leaves the output empty. */
     p.connectivity = 5;
@@ -262,7 +262,7 @@ static void test_empty_and_full(void **state)
     assert_null(r.regions);
     assert_int_equal(sf_find_regions(NULL, &p, &r), SF_ERR_INVALID);
     assert_int_equal(sf_find_regions(&full, &p, NULL), SF_ERR_INVALID);
-    sf_regions_free(NULL);
+    sf_regions_clear(NULL);
     test_image_free(&blank);
     test_image_free(&full);
 }

@@ -224,7 +224,7 @@ static gboolean score_on_slide(tune_state *state, candidate *c, const tune_slide
     sf_status status = sf_score_boxes(ts->truth->boxes, ts->truth->n_boxes, pred, found.n_regions,
                                       &state->score_params, score, NULL);
     g_free(pred);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     return status == SF_OK;
 }
 
@@ -261,7 +261,7 @@ static void run_group(gpointer data, gpointer user_data)
                 state->candidates[g_array_index(group->members, int, i)].failed = TRUE;
             return;
         }
-        sf_regions_free(&unused);
+        sf_regions_clear(&unused);
         for (guint i = 0; i < group->members->len; i++) {
             candidate *c = &state->candidates[g_array_index(group->members, int, i)];
             sf_score score;

@@ -422,6 +422,6 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     for (int i = 0; i < n_jobs; i++)
         g_free(jobs[i].name);
     g_free(jobs);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     return ok;
 }
