@@ -299,6 +299,13 @@ static void test_slide_name_not_utf8(void **state)
     assert_int_equal(
         run_args(NULL, &eval_err, "eval", "--truth", manifest_path, "--pred", manifest_path, NULL),
         0);
+    /* info --json describes it in JSON. */
+    g_autofree char *info = NULL;
+    assert_int_equal(run_args(&info, NULL, "info", "--json", slide, NULL), 0);
+    g_autoptr(GError) json_error = NULL;
+    g_autoptr(JsonNode) info_json = json_from_string(info, &json_error);
+    if (!info_json)
+        fail_msg("info --json: %s", json_error->message);
     /* A second run finds the folder its own. */
     assert_int_equal(run_args(NULL, NULL, "run", slide, "-o", out, "--min-area", "0", NULL), 0);
     g_autofree char *folders = test_dir_entries(out);

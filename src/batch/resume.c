@@ -16,7 +16,7 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     if (!manifest || !manifest->params)
         return FALSE;
     g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
-    if (strcmp(manifest->slide_path, abs_path) != 0 ||
+    if (!sf_manifest_is_of_slide(manifest, abs_path) ||
         !sf_manifest_file_unchanged(manifest, abs_path))
         return FALSE;
     /* The manifest holds the parameters as resolved for its slide (a

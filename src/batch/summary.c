@@ -84,10 +84,12 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
 }
 
 /* RFC 4180: quoted when it holds a separator, a quote or a line break. */
-static void csv_field(GString *out, const char *value)
+static void csv_field(GString *out, const char *raw)
 {
-    if (!value)
+    if (!raw)
         return;
+    /* Text, as in summary.json: a file name that is not UTF-8 made valid. */
+    g_autofree char *value = g_utf8_make_valid(raw, -1);
     if (!strpbrk(value, ",\"\r\n")) {
         g_string_append(out, value);
         return;

@@ -230,7 +230,6 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     gint64 start = g_get_monotonic_time(), stage = start;
     double t_open, t_overview, t_detect, t_write, t_fragments;
     g_autofree char *stem = sf_slide_stem(slide_path);
-    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
 
     file_stamp opened = {0};
     gboolean stamped = stamp_file(slide_path, &opened);
@@ -359,10 +358,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     if (ok) {
         g_autoptr(sf_manifest) m = sf_manifest_new();
         m->tool_version = g_strdup(SLIDEFRAG_VERSION);
-        /* JSON is UTF-8 and its readers refuse anything else; a file name
-         * need not be. The path is recorded readably, the file stat'ed by
-         * its bytes. */
-        m->slide_path = g_utf8_make_valid(abs_path, -1);
+        m->slide_path = sf_manifest_path_text(slide_path);
         m->slide_name = g_strdup(stem);
         m->has_file_stamp = TRUE;
         m->file_size = (int64_t)opened.size;
