@@ -531,6 +531,40 @@ static void test_output_threads_refused(void **state)
                           "cmu-1-small-region", "512", 1);
 }
 
+/* batch when summary.json cannot be written (RLIMIT_FSIZE 1 byte: every
+ * write fails as on a full disk, the slides' and the summary's): the
+ * summaries of an earlier batch, which said "ok", are removed rather than
+ * left to describe this one, and the summary's path is not given as if it
+ * were written. */
+static void test_batch_summary_not_written(void **state)
+{
+    (void)state;
+    g_autofree char *in = new_dir("summary-in");
+    test_copy_fixture("small.svs", in, NULL);
+    g_autofree char *out = new_dir("summary-out");
+    const char *args[] = {"batch", in, "-o", out, "--max-size", "64", NULL};
+    g_autofree char *first_err = NULL;
+    child_limit none = {RLIMIT_FSIZE, RLIM_INFINITY};
+    int code = run_limited(&none, &first_err, args);
+    if (code != 0)
+        fail_msg("exit %d: %s", code, first_err);
+    g_autofree char *summary = path_in(out, "summary.json");
+    g_autofree char *csv = path_in(out, "summary.csv");
+    assert_true(g_file_test(summary, G_FILE_TEST_EXISTS));
+
+    child_limit fsize = {RLIMIT_FSIZE, 1};
+    g_autofree char *err = NULL;
+    code = run_limited(&fsize, &err, args);
+    if (code != SF_EXIT_SOME_FAILED)
+        fail_msg("exit %d, expected 7: %s", code, err);
+    test_assert_contains(err, "summary.json");
+    test_assert_contains(err, "cannot write");
+    test_assert_contains(err, "no summary written");
+    assert_false(g_file_test(summary, G_FILE_TEST_EXISTS));
+    assert_false(g_file_test(csv, G_FILE_TEST_EXISTS));
+    test_assert_no_partial_files(out);
+}
+
 /* ---- Options --------------------------------------------------------------- */
 
 /* Every numeric option of run with a negative, zero, huge and non-numeric
@@ -887,6 +921,7 @@ int main(void)
         cmocka_unit_test(test_output_replaces_earlier_run),
         cmocka_unit_test(test_output_two_runs_at_once),
         cmocka_unit_test(test_output_threads_refused),
+        cmocka_unit_test(test_batch_summary_not_written),
         cmocka_unit_test(test_options_numeric_values),
         cmocka_unit_test(test_options_unknown_channel),
         cmocka_unit_test(test_options_max_size_above_level0),

@@ -215,6 +215,7 @@ void sf_progress_tick(sf_progress *progress)
 void sf_progress_end(sf_progress *progress, const char *summary_path, int exit_code)
 {
     const guint *c = progress->counts;
+    const char *summary_text = summary_path ? summary_path : "no summary written";
     if (progress->mode == SF_PROGRESS_JSON) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
@@ -231,12 +232,12 @@ void sf_progress_end(sf_progress *progress, const char *summary_path, int exit_c
     clear_live(progress);
     if (progress->mode == SF_PROGRESS_QUIET) {
         if (c[SF_BATCH_FAILED])
-            fprintf(stderr, "slidefrag batch: %u of %u slides failed; see %s\n", c[SF_BATCH_FAILED],
-                    progress->total, summary_path);
+            fprintf(stderr, "slidefrag batch: %u of %u slides failed; %s%s\n", c[SF_BATCH_FAILED],
+                    progress->total, summary_path ? "see " : "", summary_text);
         return;
     }
     g_autofree char *took = format_duration(elapsed(progress));
     fprintf(stderr, "slidefrag batch: %u ok, %u failed, %u skipped, %u interrupted in %s; %s\n",
             c[SF_BATCH_OK], c[SF_BATCH_FAILED], c[SF_BATCH_SKIPPED], c[SF_BATCH_INTERRUPTED], took,
-            summary_path);
+            summary_text);
 }

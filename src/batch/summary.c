@@ -1,4 +1,5 @@
 /* OUTDIR/summary.json and summary.csv: what became of every slide. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "batch/batch.h"
@@ -134,6 +135,13 @@ gboolean sf_batch_write_summary(const char *out_root, sf_batch_item *const *item
     g_autofree char *csv = summary_csv(items, n_items);
     g_autofree char *json_path = g_build_filename(out_root, "summary.json", NULL);
     g_autofree char *csv_path = g_build_filename(out_root, "summary.csv", NULL);
-    return sf_write_file_atomic(json_path, json, strlen(json), error) &&
-           sf_write_file_atomic(csv_path, csv, strlen(csv), error);
+    if (sf_write_file_atomic(json_path, json, strlen(json), error) &&
+        sf_write_file_atomic(csv_path, csv, strlen(csv), error))
+        return TRUE;
+    /* An earlier batch's summaries must not stay to describe this one (one
+     * that said "ok" for slides that have now failed), nor a new JSON
+     * beside an old CSV. */
+    g_unlink(json_path);
+    g_unlink(csv_path);
+    return FALSE;
 }
