@@ -312,8 +312,128 @@ static void test_slide_name_not_utf8(void **state)
     assert_string_equal(folders, "bad\xef\xbf\xbd\xef\xbf\xbdname");
 }
 
+/*
+ * run and map agree on which slide names make usable stems: a name run
+ * accepts gives fragments that map maps (here without a manifest, by the
+ * fragment name alone), and a name run refuses is refused before anything
+ * is written. Before, "...svs" and "a..b.svs" and stems of 200-220 bytes
+ * were run and then refused by map, and longer stems failed in run only
+ * after the overview was written.
+ */
+static void test_slide_stem_rule(void **state)
+{
+    (void)state;
+    g_autofree char *in = new_dir("stems-in");
+    g_autofree char *long_149 = g_strnfill(149, 'a');
+    g_autofree char *long_210 = g_strnfill(210, 'b');
+    g_autofree char *long_240 = g_strnfill(240, 'c');
+    const struct {
+        const char *stem;
+        gboolean accepted;
+    } cases[] = {
+        {"a..b", TRUE},         {long_149, TRUE},  {"...", FALSE},    {".hidden", FALSE},
+        {"back\\slash", FALSE}, {long_210, FALSE}, {long_240, FALSE},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *name = g_strconcat(cases[i].stem, ".svs", NULL);
+        test_copy_fixture("small.svs", in, name);
+        g_autofree char *slide = path_in(in, name);
+        g_autofree char *out = new_dir("stems-out");
+        g_autofree char *err = NULL;
+        int code = run_args(NULL, &err, "run", slide, "-o", out, "--min-area", "0", NULL);
+        if (!cases[i].accepted) {
+            if (code != SF_EXIT_USAGE)
+                fail_msg("stem '%.20s...' (%zu bytes): exit %d, expected 2: %s", cases[i].stem,
+                         strlen(cases[i].stem), code, err);
+            test_assert_contains(err, "cannot name");
+            g_autofree char *entries = test_dir_entries(out);
+            assert_string_equal(entries, "");
+            continue;
+        }
+        if (code != 0)
+            fail_msg("stem '%.20s...': exit %d: %s", cases[i].stem, code, err);
+        g_autofree char *dir = path_in(out, cases[i].stem);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
+        assert_true(manifest->n_regions > 0);
+        const sf_manifest_region *r = &manifest->regions[0];
+        g_autofree char *csv = path_in(out, "points.csv");
+        g_autofree char *row = g_strdup_printf("tumour,1,1,%s,%d,%d\n", r->fragment_name,
+                                               r->fragment_width, r->fragment_height);
+        test_write_text(csv, row);
+        g_autofree char *mapped = path_in(out, "mapped");
+        g_autofree char *map_err = NULL;
+        code = run_args(NULL, &map_err, "map", csv, "-o", mapped, NULL);
+        if (code != 0)
+            fail_msg("map of stem '%.20s...': exit %d: %s", cases[i].stem, code, map_err);
+        g_autofree char *geojson_name = g_strconcat(cases[i].stem, ".geojson", NULL);
+        g_autofree char *geojson = path_in(mapped, geojson_name);
+        assert_true(g_file_test(geojson, G_FILE_TEST_IS_REGULAR));
+    }
+}
+
+/* cmu-1-small-region with its "MPP = 0.4990" replaced by `mpp` (6
+ * characters), into `dir`. */
+static char *slide_with_mpp(const char *dir, const char *name, const char *mpp)
+{
+    g_autofree char *source = test_fixture("cmu-1-small-region.svs");
+    g_autofree char *data = NULL;
+    gsize length = 0;
+    assert_true(g_file_get_contents(source, &data, &length, NULL));
+    assert_int_equal(strlen(mpp), 6);
+    int replaced = 0;
+    for (gsize i = 0; i + 12 <= length; i++)
+        if (!memcmp(data + i, "MPP = 0.4990", 12)) {
+            memcpy(data + i + 6, mpp, 6);
+            replaced++;
+        }
+    assert_true(replaced > 0);
+    char *path = path_in(dir, name);
+    assert_true(g_file_set_contents(path, data, (gssize)length, NULL));
+    return path;
+}
+
+/* A µm/px no scanner writes (1e-300, 1e+300) turned every size in µm into
+ * a float-to-integer overflow: undefined behaviour, and in practice a
+ * minimum area of INT64_MIN (or 0), so every speck became a fragment. Such
+ * a resolution is treated as unknown, with a note; sizes asked for in µm
+ * are refused as on a slide without one. */
+static void test_slide_implausible_mpp(void **state)
+{
+    (void)state;
+    g_autofree char *in = new_dir("implausible-mpp-in");
+    g_autofree char *out = new_dir("implausible-mpp");
+    g_autofree char *reference = test_fixture("cmu-1-small-region.svs");
+    assert_int_equal(run_args(NULL, NULL, "run", reference, "-o", out, "--min-area", "0",
+                              "--min-area-fraction", "0.0001", NULL),
+                     0);
+    g_autofree char *reference_dir = path_in(out, "cmu-1-small-region");
+    g_autoptr(sf_manifest) expected = test_assert_slide_folder_finished(reference_dir);
+    static const char *const values[] = {"1e-300", "1e+300"};
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autofree char *name = g_strdup_printf("mpp%zu.svs", i);
+        g_autofree char *slide = slide_with_mpp(in, name, values[i]);
+        g_autofree char *err = NULL;
+        int code = run_args(NULL, &err, "run", slide, "-o", out, NULL);
+        if (code != 0)
+            fail_msg("%s: exit %d: %s", values[i], code, err);
+        test_assert_contains(err, "not a plausible resolution");
+        g_autofree char *stem = g_strdup_printf("mpp%zu", i);
+        g_autofree char *dir = path_in(out, stem);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
+        assert_int_equal(manifest->n_regions, expected->n_regions);
+        /* A size in µm cannot be converted. */
+        g_free(err);
+        err = NULL;
+        code = run_args(NULL, &err, "run", slide, "-o", out, "--gap", "20um", NULL);
+        if (code != SF_EXIT_USAGE)
+            fail_msg("%s --gap 20um: exit %d: %s", values[i], code, err);
+        test_assert_contains(err, "not a plausible resolution");
+    }
+}
+
 /* "...svs" without its extension is "..": the folder would be OUTDIR/..,
- * outside OUTDIR. Such a name keeps its extension. */
+ * outside OUTDIR. Such a name, like any stem starting with '.', is refused
+ * (exit 2) before anything is written. */
 static void test_slide_name_of_dots(void **state)
 {
     (void)state;
@@ -323,13 +443,13 @@ static void test_slide_name_of_dots(void **state)
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         test_copy_fixture("small.svs", top, names[i]);
         g_autofree char *slide = path_in(top, names[i]);
-        assert_int_equal(run_args(NULL, NULL, "run", slide, "-o", out, NULL), 0);
-        g_autofree char *dir = path_in(out, names[i]);
-        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
+        g_autofree char *err = NULL;
+        assert_int_equal(run_args(NULL, &err, "run", slide, "-o", out, NULL), SF_EXIT_USAGE);
+        test_assert_contains(err, "cannot name a slide's outputs");
     }
-    /* Nothing but the two slides and OUTDIR in the folder above it. */
+    /* Nothing but the two slides in the folder above OUTDIR, nothing in it. */
     g_autofree char *entries = test_dir_entries(top);
-    assert_string_equal(entries, "...svs|..svs|out");
+    assert_string_equal(entries, "...svs|..svs");
 }
 
 /* Permissions do not bind root: as root the file is read anyway, which is
@@ -913,6 +1033,8 @@ int main(void)
         cmocka_unit_test(test_slide_name_with_metacharacters),
         cmocka_unit_test(test_slide_name_not_utf8),
         cmocka_unit_test(test_slide_name_of_dots),
+        cmocka_unit_test(test_slide_implausible_mpp),
+        cmocka_unit_test(test_slide_stem_rule),
         cmocka_unit_test(test_slide_without_read_permission),
         cmocka_unit_test(test_output_under_a_file),
         cmocka_unit_test(test_output_not_writable),

@@ -23,6 +23,7 @@ typedef struct sf_batch_item {
     sf_batch_status status;
     gboolean started; /* a child process ran for it */
     char *error;      /* NULL unless failed or interrupted */
+    char *note;       /* what the run said the user should know, or NULL */
     int n_regions, n_fragments;
     double seconds;
 } sf_batch_item;

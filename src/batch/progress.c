@@ -152,6 +152,8 @@ static void slide_json(const sf_progress *progress, const sf_batch_item *item)
     }
     sf_json_add_double(b, "seconds", item->seconds);
     sf_json_add_string(b, "output", item->output_dir);
+    if (item->note)
+        sf_json_add_string(b, "note", item->note);
     json_builder_end_object(b);
     emit_json(b);
 }
@@ -170,8 +172,8 @@ void sf_progress_slide(sf_progress *progress, const sf_batch_item *item)
     gboolean failed = item->status == SF_BATCH_FAILED;
     if (progress->mode == SF_PROGRESS_QUIET && !failed)
         return;
-    /* On a terminal only failures get a line of their own. */
-    if (progress->mode == SF_PROGRESS_TTY && !failed) {
+    /* On a terminal only failures and notes get a line of their own. */
+    if (progress->mode == SF_PROGRESS_TTY && !failed && !item->note) {
         draw_live(progress);
         return;
     }
@@ -179,8 +181,9 @@ void sf_progress_slide(sf_progress *progress, const sf_batch_item *item)
     fprintf(stderr, "[%u/%u] %s %s", n_finished(progress), progress->total,
             sf_batch_status_name(item->status), item->path);
     if (item->status == SF_BATCH_OK)
-        fprintf(stderr, ": %d region%s, %.1f s\n", item->n_regions, item->n_regions == 1 ? "" : "s",
-                item->seconds);
+        fprintf(stderr, ": %d region%s, %.1f s%s%s\n", item->n_regions,
+                item->n_regions == 1 ? "" : "s", item->seconds, item->note ? "; note: " : "",
+                item->note ? item->note : "");
     else
         fprintf(stderr, ": %s\n", without_path(item));
     if (progress->mode == SF_PROGRESS_TTY)

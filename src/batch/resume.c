@@ -28,7 +28,7 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     if (!JSON_NODE_HOLDS_OBJECT(params) ||
         !sf_run_params_apply_json(&wanted, json_node_get_object(params), "parameters", NULL))
         return FALSE;
-    sf_run_params_for_mpp(&wanted, manifest->mpp_x, &resolved);
+    sf_run_params_for_mpp(&wanted, sf_run_usable_mpp(manifest->mpp_x), &resolved);
     g_autoptr(JsonNode) resolved_json = sf_run_params_to_json(&resolved);
     if (!json_node_equal(manifest->params, resolved_json))
         return FALSE;

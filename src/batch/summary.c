@@ -29,6 +29,7 @@ void sf_batch_item_free(sf_batch_item *item)
     g_free(item->path);
     g_free(item->output_dir);
     g_free(item->error);
+    g_free(item->note);
     g_free(item);
 }
 

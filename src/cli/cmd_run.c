@@ -59,6 +59,8 @@ int sf_cmd_run(int argc, char **argv)
         if (sf_run_slide(argv[i], dirs[i - 1], &params, &result, &slide_error)) {
             printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
                    result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
+            if (result.note)
+                fprintf(stderr, "slidefrag run: note: %s\n", result.note);
         } else {
             fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
             n_failed++;

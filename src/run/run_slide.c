@@ -18,25 +18,33 @@ static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, g
     return area ? m->value / (microns_per_pixel * microns_per_pixel) : m->value / microns_per_pixel;
 }
 
+/* A count of overview pixels, rounded up. Values past 2^53 are far beyond
+ * any overview (65535^2 < 2^33) and mean the same; beyond int64_t the
+ * conversion would be undefined. */
+static int64_t pixels_ceil(double v)
+{
+    double max = 9007199254740992.0; /* 2^53 */
+    double c = ceil(v - 1e-9);
+    return !(c > 0) ? 0 : c > max ? (int64_t)max : (int64_t)c;
+}
+
 gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide,
                               double overview_scale, sf_detect_params *detect, double *padding_px,
                               GError **error)
 {
+    double slide_mpp = sf_run_usable_mpp(sf_slide_mpp_x(slide));
     sf_run_params resolved;
-    sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &resolved);
+    sf_run_params_for_mpp(params, slide_mpp, &resolved);
     params = &resolved;
-    double mpp = sf_slide_mpp_x(slide) * overview_scale; /* µm per overview pixel */
-    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0) {
-        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                    "%s: the slide does not record its resolution (openslide.mpp-x), so "
-                    "--gap, --min-area and --padding must be given in pixels, not µm",
-                    sf_slide_path(slide));
-        return FALSE;
-    }
+    double mpp = slide_mpp * overview_scale; /* µm per overview pixel */
+    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0)
+        return sf_run_no_mpp_error(slide,
+                                   "--gap, --min-area and --padding must be given in pixels, "
+                                   "not µm",
+                                   error);
     *detect = params->detect;
-    detect->regions.gap = (int64_t)ceil(measure_to_pixels(&params->gap, mpp, FALSE) - 1e-9);
-    detect->regions.min_area =
-        (int64_t)ceil(measure_to_pixels(&params->min_area, mpp, TRUE) - 1e-9);
+    detect->regions.gap = pixels_ceil(measure_to_pixels(&params->gap, mpp, FALSE));
+    detect->regions.min_area = pixels_ceil(measure_to_pixels(&params->min_area, mpp, TRUE));
     detect->regions.min_area_fraction = params->min_area_fraction;
     detect->regions.min_tissue_fraction = params->min_tissue_fraction;
     *padding_px = measure_to_pixels(&params->padding, mpp, FALSE);
@@ -211,6 +219,12 @@ static gboolean same_file(const char *path, const file_stamp *opened, GError **e
     return FALSE;
 }
 
+void sf_run_result_clear(sf_run_result *result)
+{
+    g_clear_pointer(&result->output_dir, g_free);
+    g_clear_pointer(&result->note, g_free);
+}
+
 char *sf_slide_stem(const char *path)
 {
     g_autofree char *base = g_path_get_basename(path);
@@ -241,6 +255,15 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         return same_file(slide_path, &opened, error);
     t_open = seconds_since(stage);
     step("opened");
+    /* Before anything is written: the stem names every output. */
+    g_autoptr(GError) stem_error = NULL;
+    if (!sf_stem_check(stem, &stem_error)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide's name %s; rename the file, or link to it under another "
+                    "name",
+                    slide_path, stem_error->message);
+        return FALSE;
+    }
 
     /* Geometry and parameters are checked before anything is written. */
     int ov_w, ov_h, ov_level;
@@ -364,6 +387,10 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         m->file_size = (int64_t)opened.size;
         m->file_mtime = (int64_t)opened.mtime.tv_sec;
         sf_manifest_describe_slide(m, slide);
+        /* The µm/px the run used: an implausible one is recorded as unknown,
+         * so that map and resume read what the run did. */
+        m->mpp_x = sf_run_usable_mpp(m->mpp_x);
+        m->mpp_y = m->mpp_x > 0 ? sf_run_usable_mpp(m->mpp_y) : 0;
         m->has_overview = TRUE;
         m->overview = (sf_manifest_overview){
             .file = g_strdup(overview_name),
@@ -375,7 +402,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
             .scale_y = scale_y,
         };
         sf_run_params used;
-        sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
+        sf_run_params_for_mpp(params, sf_run_usable_mpp(sf_slide_mpp_x(slide)), &used);
         m->params = sf_run_params_to_json(&used);
         m->threshold = threshold;
         m->n_regions = (size_t)n_jobs;
@@ -409,6 +436,12 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         sf_slide_folder_forget_pending(folder);
         step("done");
         if (result) {
+            double mpp = sf_slide_mpp_x(slide);
+            if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+                result->note = g_strdup_printf(
+                    "%s: the slide records %g µm/px (openslide.mpp-x), not a plausible "
+                    "resolution (%g .. %g): treated as unknown",
+                    slide_path, mpp, SF_MPP_MIN, SF_MPP_MAX);
             result->output_dir = g_strdup(output_dir);
             result->n_regions = n_jobs;
             result->n_fragments = n_jobs;
