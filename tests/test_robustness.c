@@ -651,6 +651,51 @@ static void test_output_threads_refused(void **state)
                           "cmu-1-small-region", "512", 1);
 }
 
+/*
+ * Out of memory (RLIMIT_AS, every 3 MB from ample down to where the first
+ * large buffer, the overview, no longer fits) while run reads a
+ * full-resolution overview and cuts it: each run finishes or stops with
+ * exit 1 and a message, whichever buffer fails; before, the read's rows
+ * and strips aborted with GLib-ERROR (exit 133). Below the overview only
+ * the small allocations of opening the slide are left, inside OpenSlide
+ * and GLib, which abort on failure whatever the caller does. Address space
+ * limits mean nothing under ASan, which reserves terabytes of shadow
+ * memory: skipped there.
+ */
+static void test_output_out_of_memory(void **state)
+{
+    (void)state;
+    if (g_getenv("SLIDEFRAG_SANITIZED")) {
+        print_message("sanitized build: RLIMIT_AS does not apply, skipped\n");
+        return;
+    }
+    g_autofree char *slide = test_fixture("cmu-1-small-region.svs");
+    g_autofree char *out = new_dir("out-of-memory");
+    const char *args[] = {"run", slide, "-o", out, "--max-size", "2967", "--threads", "1", NULL};
+    int n_out_of_memory = 0, n_ok = 0;
+    for (rlim_t mb = 200; mb > 20; mb -= 3) {
+        child_limit limit = {RLIMIT_AS, mb << 20};
+        g_autofree char *err = NULL;
+        int code = run_limited(&limit, &err, args);
+        if (code == SF_EXIT_FAILURE) {
+            if (!strstr(err, "memory"))
+                fail_msg("%u MB: exit 1 without saying why: %s", (unsigned)mb, err);
+            n_out_of_memory++;
+            if (strstr(err, "no memory for a 2220x2967 image"))
+                break; /* the overview: the first large buffer */
+        } else if (code == SF_EXIT_OK) {
+            n_ok++;
+        } else {
+            fail_msg("%u MB: exit %d: %s", (unsigned)mb, code, err);
+        }
+        g_autofree char *dir = path_in(out, "cmu-1-small-region");
+        test_assert_no_partial_files(dir);
+    }
+    print_message("%d runs finished, %d out of memory\n", n_ok, n_out_of_memory);
+    assert_true(n_ok > 0);
+    assert_true(n_out_of_memory > 0);
+}
+
 /* batch when summary.json cannot be written (RLIMIT_FSIZE 1 byte: every
  * write fails as on a full disk, the slides' and the summary's): the
  * summaries of an earlier batch, which said "ok", are removed rather than
@@ -1043,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_output_replaces_earlier_run),
         cmocka_unit_test(test_output_two_runs_at_once),
         cmocka_unit_test(test_output_threads_refused),
+        cmocka_unit_test(test_output_out_of_memory),
         cmocka_unit_test(test_batch_summary_not_written),
         cmocka_unit_test(test_options_numeric_values),
         cmocka_unit_test(test_options_unknown_channel),

@@ -164,13 +164,36 @@ static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, i
 
 /* ---- Outputs ------------------------------------------------------------ */
 
+/* The run's own large buffers (the mask, the figure: one byte or three a
+ * pixel of an overview of up to 65535 x 65535) come from here, so that
+ * running out of memory is exit 1 with a message, not an abort. */
+static gboolean out_of_memory(const char *slide_path, size_t bytes, const char *what,
+                              GError **error)
+{
+    g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory: %zu MB for %s", slide_path,
+                (bytes + (1 << 20) - 1) >> 20, what);
+    return FALSE;
+}
+
+static void *try_alloc(size_t bytes, const char *slide_path, const char *what, GError **error)
+{
+    void *p = g_try_malloc(MAX(bytes, 1));
+    if (!p)
+        out_of_memory(slide_path, bytes, what, error);
+    return p;
+}
+
 static gboolean write_boxes_figure(const char *path, const sf_image *overview,
                                    const sf_regions *found, int quality, GError **error)
 {
     /* The method's figure: component boxes in yellow, final regions in green. */
     static const uint8_t initial_colour[3] = {255, 200, 0};
     static const uint8_t region_colour[3] = {0, 170, 0};
-    g_autofree uint8_t *pixels = g_memdup2(overview->data, overview->stride * overview->height);
+    size_t bytes = overview->stride * overview->height;
+    g_autofree uint8_t *pixels = try_alloc(bytes, path, "the boxes figure", error);
+    if (!pixels)
+        return FALSE;
+    memcpy(pixels, overview->data, bytes);
     sf_image canvas = *overview;
     canvas.data = pixels;
     int thickness = MAX(1, MAX(overview->width, overview->height) / 800);
@@ -303,7 +326,9 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
-    g_autofree uint8_t *mask_pixels = g_malloc((size_t)ov_w * ov_h);
+    g_autofree uint8_t *mask_pixels = try_alloc((size_t)ov_w * ov_h, slide_path, "the mask", error);
+    if (!mask_pixels)
+        return FALSE;
     sf_image mask = {mask_pixels, ov_w, ov_h, 1, (size_t)ov_w};
     sf_regions found = {0};
     uint8_t threshold = 0;
@@ -316,7 +341,11 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
 
     /* Regions on level 0 and the fragment each becomes. */
     int n_jobs = (int)found.n_regions;
-    fragment_job *jobs = g_new0(fragment_job, MAX(n_jobs, 1));
+    fragment_job *jobs = g_try_new0(fragment_job, MAX(n_jobs, 1));
+    if (!jobs) {
+        sf_regions_clear(&found);
+        return out_of_memory(slide_path, sizeof *jobs * n_jobs, "the regions", error);
+    }
     gboolean ok = TRUE;
     for (int i = 0; i < n_jobs && ok; i++) {
         fragment_job *job = &jobs[i];
