@@ -23,6 +23,12 @@ void test_remove_tree(const char *path);
  * out/err are non-NULL (g_free them). */
 int test_run_slidefrag(const char *const *argv, char **out, char **err);
 
+/* As test_run_slidefrag, with a resource limit (setrlimit's `resource`,
+ * soft and hard `value`; value 0: none) applied in the child, stdout
+ * dropped. Past RLIMIT_FSIZE write() fails with EFBIG, as on a full disk,
+ * rather than the default SIGXFSZ killing the child. */
+int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err);
+
 /* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
 sf_image test_image_new(int width, int height, int channels);
 void test_image_free(sf_image *image);

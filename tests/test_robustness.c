@@ -57,31 +57,9 @@ typedef struct child_limit {
     rlim_t value;
 } child_limit;
 
-static void apply_limit(gpointer data)
-{
-    const child_limit *limit = data;
-    struct rlimit r = {limit->value, limit->value};
-    setrlimit(limit->resource, &r);
-    /* Past RLIMIT_FSIZE the kernel sends SIGXFSZ, which kills by default;
-     * ignored, write() fails with EFBIG instead, as on a full disk. */
-    signal(SIGXFSZ, SIG_IGN);
-}
-
 static int run_limited(const child_limit *limit, char **err, const char *const *args)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)SLIDEFRAG_BINARY);
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (char *)*a);
-    g_ptr_array_add(argv, NULL);
-    int wait_status = 0;
-    GError *error = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               apply_limit, (gpointer)limit, NULL, err, &wait_status, &error);
-    g_ptr_array_free(argv, TRUE);
-    if (!ok)
-        fail_msg("cannot run slidefrag: %s", error->message);
-    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+    return test_run_slidefrag_limited(limit->resource, limit->value, args, err);
 }
 
 /* ---- Checking outputs ---------------------------------------------------- */
@@ -698,7 +676,7 @@ static void test_json_100_mb(void **state)
     assert_int_equal(g_unlink(path), 0);
 }
 
-/* An export over the 1 GiB limit is refused from its size, unread (a
+/* An export over the 256 MiB limit is refused from its size, unread (a
  * sparse file: no disk used). */
 static void test_json_over_size_limit(void **state)
 {
