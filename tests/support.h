@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "slidefrag/core.h"
+#include "slidefrag/manifest.h"
 
 /* Absolute path of a file under fixtures/; g_free it. */
 char *test_fixture(const char *name);
@@ -39,3 +40,11 @@ void test_assert_error(const GError *error, int code, const char *needle);
 
 /* The names in `dir`, sorted and "|"-separated; g_free it. */
 char *test_dir_entries(const char *dir);
+
+/* A finished slide folder: its manifest loads and lists exactly the
+ * fragments on disk, each decoding whole at the size it records; every
+ * image decodes; no temporary file. Returns the manifest. */
+sf_manifest *test_assert_slide_folder_finished(const char *dir);
+/* The folder a failed run leaves: no manifest, every image left whole, no
+ * temporary file. */
+void test_assert_slide_folder_unfinished(const char *dir);

@@ -54,10 +54,6 @@ GPtrArray *sf_batch_collect_inputs(const char *const *inputs, GError **error);
 gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNode *params,
                           int *n_regions, int *n_fragments);
 
-/* Removes the temporary "*.part" files a killed run left in output_dir and
- * its fragments folder. */
-void sf_batch_remove_partial_files(const char *output_dir);
-
 /* ---- summary.c --------------------------------------------------------- */
 
 /* Writes OUTDIR/summary.json and summary.csv atomically, one row per item in

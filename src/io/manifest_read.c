@@ -237,6 +237,12 @@ sf_manifest *sf_manifest_load(const char *path, GError **error)
         g_error_free(local);
         return NULL;
     }
+    return sf_manifest_parse(path, text, length, error);
+}
+
+sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error)
+{
+    GError *local = NULL;
     if (!sf_json_check_depth(path, text, length, error))
         return NULL;
     g_autoptr(JsonParser) parser = json_parser_new();

@@ -263,8 +263,11 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
 
     strips->depth = strips->n_chunks > 1 ? MIN(depth, strips->n_chunks) : 1;
     strips->slots = g_new0(slot, strips->depth);
+    /* Zeroed once (fresh pages from the system for strips this size, so
+     * it costs nothing): every read fills its chunk, and should a reader
+     * ever leave pixels out, they are transparent, never stale heap. */
     for (int i = 0; i < strips->depth; i++)
-        strips->slots[i].pixels = g_new(uint32_t, (size_t)strips->max_height * max_width);
+        strips->slots[i].pixels = g_new0(uint32_t, (size_t)strips->max_height * max_width);
     g_mutex_init(&strips->lock);
     g_cond_init(&strips->ready);
     if (strips->depth > 1)

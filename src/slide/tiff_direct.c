@@ -82,14 +82,25 @@ static int on_error(TIFF *tif, void *user_data, const char *module, const char *
     return 1;
 }
 
-/* libjpeg reports corrupt entropy-coded data ("Corrupt JPEG data: premature
- * end of data segment") as a warning and decodes on into grey; OpenSlide
- * makes every libjpeg warning fatal, and so does this reader: a tile is
- * read as OpenSlide would read it or not at all. libtiff's own warnings
- * (unknown tags and the like) say nothing about the pixels. */
+/*
+ * Warnings that mean the tile's pixels are not what the file says, made
+ * fatal so that a tile is read as OpenSlide would read it or not at all:
+ *
+ * - "JPEGLib": libjpeg reports corrupt entropy-coded data ("Corrupt JPEG
+ *   data: premature end of data segment") as a warning and decodes on into
+ *   grey; OpenSlide makes every libjpeg warning fatal.
+ * - "JPEGPreDecode": a JPEG smaller than the TIFF tile ("Improper JPEG
+ *   strip/tile size, expected 256x256, got 240x240"). libtiff decodes the
+ *   240 rows it has and returns the full tile size, leaving the rest of the
+ *   buffer as it was (the previous tile, or uninitialised heap); OpenSlide
+ *   refuses the tile ("Dimensional mismatch reading JPEG").
+ *
+ * libtiff's other warnings (unknown tags and the like) say nothing about
+ * the pixels.
+ */
 static int on_warning(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
-    if (module && !strcmp(module, "JPEGLib"))
+    if (module && (!strcmp(module, "JPEGLib") || !strcmp(module, "JPEGPreDecode")))
         return on_error(tif, user_data, module, fmt, ap);
     return 1;
 }
@@ -382,8 +393,11 @@ static const uint8_t *tile_rgb(sf_tiff_direct *td, tiff_handle *h, int level,
         g_free(h->tile);
         h->tile = kept;
     } else {
+        /* Zeroed, so the buffer never holds stale heap: a decode that
+         * writes less than the tile is refused above, but should one
+         * slip through silently it shows black, not freed memory. */
         if (!h->tile)
-            h->tile = g_malloc(td->tile_bytes);
+            h->tile = g_malloc0(td->tile_bytes);
         tmsize_t size = (tmsize_t)lv->tile_w * lv->tile_h * 3;
         /* A message means libjpeg warned: the pixels are not the tile's. */
         if (TIFFReadEncodedTile(h->tif, index, h->tile, size) != size || h->message[0])
