@@ -2,6 +2,8 @@
  * Opening a slide: OpenSlide's handle plus the metadata every command needs,
  * parsed once so later calls are plain field reads.
  */
+#define _DEFAULT_SOURCE /* S_ISSOCK */
+
 #include "slide/slide_internal.h"
 
 #include <errno.h>
@@ -23,8 +25,9 @@ struct sf_slide {
     uint8_t background[3];
     gboolean has_bounds;
     int64_t bounds[4];
-    sf_tiff_direct *direct; /* NULL when OpenSlide must read the tiles */
-    char *direct_why;       /* why there is no direct reader */
+    sf_level_storage *storage; /* per level; bytes UINT64_MAX when not known */
+    sf_tiff_direct *direct;    /* NULL when OpenSlide must read the tiles */
+    char *direct_why;          /* why there is no direct reader */
     gboolean direct_on;
     int read_threads;
 };
@@ -71,21 +74,59 @@ static void parse_background(const char *value, uint8_t rgb[3])
     memcpy(rgb, parsed, 3);
 }
 
-/* OpenSlide reports a missing file as an unrecognised format, so check
- * first and give the user the real cause. */
-static gboolean check_readable(const char *path, GError **error)
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode)
 {
-    GStatBuf st;
-    if (g_stat(path, &st) != 0 || g_access(path, R_OK) != 0) {
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "of an unknown kind";
+}
+
+/* OpenSlide reports a missing file as an unrecognised format, so check
+ * first and give the user the real cause. Only regular files: reading a
+ * FIFO waits for a writer forever, and a device never ends. */
+static gboolean check_readable(const char *path, GStatBuf *st, GError **error)
+{
+    if (g_stat(path, st) != 0 || g_access(path, R_OK) != 0) {
         int saved = errno;
         g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, g_strerror(saved));
         return FALSE;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, g_strerror(EISDIR));
         return FALSE;
     }
+    if (!S_ISREG(st->st_mode)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: not a regular file (%s)", path,
+                    file_kind(st->st_mode));
+        return FALSE;
+    }
     return TRUE;
+}
+
+/*
+ * What the file stores for each level: the level's byte counts when it is
+ * a TIFF directory, else the file's size (an upper bound). Unknown for the
+ * formats whose pixels live in other files (MIRAX's data folder, VMS's
+ * JPEGs, Trestle's side files).
+ */
+static void load_storage(sf_slide *slide, const GStatBuf *st)
+{
+    const char *dot = strrchr(slide->path, '.');
+    gboolean other_files =
+        !strcmp(slide->vendor, "mirax") || !strcmp(slide->vendor, "trestle") ||
+        (!strcmp(slide->vendor, "hamamatsu") && dot && !g_ascii_strcasecmp(dot, ".vms"));
+    slide->storage = g_new0(sf_level_storage, MAX(slide->level_count, 1));
+    for (int i = 0; i < slide->level_count; i++)
+        slide->storage[i].bytes = other_files ? UINT64_MAX : (uint64_t)st->st_size;
+    if (!other_files)
+        sf_tiff_level_storage(slide->path, slide->levels, slide->level_count, slide->storage);
 }
 
 static void load_metadata(sf_slide *slide)
@@ -117,7 +158,8 @@ static void load_metadata(sf_slide *slide)
 sf_slide *sf_slide_open(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
-    if (!check_readable(path, error))
+    GStatBuf st;
+    if (!check_readable(path, &st, error))
         return NULL;
     const char *vendor = openslide_detect_vendor(path);
     if (!vendor) {
@@ -142,6 +184,7 @@ sf_slide *sf_slide_open(const char *path, GError **error)
     slide->path = g_strdup(path);
     slide->vendor = g_strdup(vendor);
     load_metadata(slide);
+    load_storage(slide, &st);
     slide->read_threads = (int)g_get_num_processors();
     /* Only the formats whose tiles OpenSlide decodes with plain libtiff. */
     if (!strcmp(vendor, "aperio") || !strcmp(vendor, "generic-tiff"))
@@ -159,6 +202,7 @@ void sf_slide_close(sf_slide *slide)
         return;
     sf_tiff_direct_free(slide->direct);
     g_free(slide->direct_why);
+    g_free(slide->storage);
     openslide_close(slide->osr);
     g_free(slide->levels);
     g_free(slide->vendor);
@@ -319,4 +363,48 @@ int sf_slide_best_level(const sf_slide *slide, double downsample)
             slide->levels[i].downsample > slide->levels[best].downsample)
             best = i;
     return best;
+}
+
+/*
+ * Reads up to this many level pixels are never weighed: a gigapixel is
+ * seconds of work (the 2-gigapixel test slide's overview reads 125 Mpx of
+ * its level 2).
+ */
+#define READ_FREE_PIXELS ((int64_t)1 << 30)
+/*
+ * The most level pixels one stored byte may stand for. Blank 8192 x 8192
+ * RGB TIFFs in 256 x 256 tiles store 61 px per byte as JPEG, 97 as
+ * Deflate, and 3,300 as zstd (1024-px tiles; zstd's run-length blocks
+ * could reach about 10,000): the most compressive codec the readers meet.
+ * 65,536 leaves six times that, and bounds what a file can cost: 2^16 px
+ * of reading per byte it holds, where a 258-byte TIFF claiming 10^12 px
+ * (every tile missing) would otherwise keep OpenSlide painting background
+ * for hours.
+ */
+#define PIXELS_PER_BYTE_MAX 65536
+
+gboolean sf_slide_check_read_cost(const sf_slide *slide, int level, int64_t w, int64_t h,
+                                  GError **error)
+{
+    g_return_val_if_fail(level >= 0 && level < slide->level_count, FALSE);
+    const sf_level_storage *stored = &slide->storage[level];
+    if (w <= 0 || h <= 0 || w <= READ_FREE_PIXELS / h || stored->bytes == UINT64_MAX)
+        return TRUE;
+    /* w * h may not fit 64 bits; the division side never overflows. */
+    if ((uint64_t)(w / PIXELS_PER_BYTE_MAX) * (uint64_t)h <= stored->bytes)
+        return TRUE;
+    if (stored->pieces)
+        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+                    "%s: level %d stores %" G_GUINT64_FORMAT " bytes of pixels (%" G_GUINT64_FORMAT
+                    " of %" G_GUINT64_FORMAT " tiles missing) for a read of %" G_GINT64_FORMAT
+                    " x %" G_GINT64_FORMAT " px: refused, more than %d px per stored byte",
+                    slide->path, level, stored->bytes, stored->missing, stored->pieces, w, h,
+                    PIXELS_PER_BYTE_MAX);
+    else
+        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+                    "%s: the file holds %" G_GUINT64_FORMAT " bytes for a read of %" G_GINT64_FORMAT
+                    " x %" G_GINT64_FORMAT " px of level %d: refused, more than %d px per stored "
+                    "byte",
+                    slide->path, stored->bytes, w, h, level, PIXELS_PER_BYTE_MAX);
+    return FALSE;
 }

@@ -26,6 +26,15 @@ int sf_slide_read_threads(const sf_slide *slide);
 /* The tile size OpenSlide reports for a level; 0 when it does not say. */
 void sf_slide_tile_size(const sf_slide *slide, int level, int64_t *tile_w, int64_t *tile_h);
 
+/*
+ * Whether reading w x h pixels of `level` is work the file can justify:
+ * past a gigapixel, a read may cost at most 65,536 px per byte the file
+ * stores for the level (missing tiles store none). Errors:
+ * SF_EXIT_SLIDE_READ naming the level, its bytes and the read.
+ */
+gboolean sf_slide_check_read_cost(const sf_slide *slide, int level, int64_t w, int64_t h,
+                                  GError **error);
+
 /* Default for the most bytes of level pixels one openslide_read_region()
  * call returns; reads aim at a quarter of it. */
 #define SF_STRIP_BYTES_DEFAULT ((size_t)16 << 20)

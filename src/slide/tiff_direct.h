@@ -51,4 +51,22 @@ gboolean sf_tiff_read_level(sf_tiff_direct *td, int level, int64_t lx, int64_t l
 gboolean sf_tiff_read_strip(sf_tiff_direct *td, int level, int64_t lx, int64_t ly, int64_t w,
                             int64_t h, gboolean more_below, uint32_t *dest, GError **error);
 
+/* What a file stores for one level's pixels, to weigh a read's work
+ * against (sf_slide_check_read_cost). */
+typedef struct sf_level_storage {
+    uint64_t bytes;   /* compressed bytes of the level's pixels, at most */
+    uint64_t pieces;  /* its tiles or strips; 0 when not known */
+    uint64_t missing; /* of those, how many have no data (byte count 0) */
+} sf_level_storage;
+
+/*
+ * For each level (as OpenSlide reports them) that is exactly one TIFF
+ * directory of its size, tiled or stripped (a tiled one wins a tie with
+ * stripped ones): the sum of its tile or strip byte counts and how many
+ * are missing. Other levels, and every level when `path` is not a TIFF
+ * libtiff reads, are left as they are.
+ */
+void sf_tiff_level_storage(const char *path, const sf_level *levels, int n_levels,
+                           sf_level_storage *storage);
+
 G_END_DECLS
