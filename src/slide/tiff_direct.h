@@ -5,12 +5,13 @@
  * libtiff's TIFFRGBAImage, which calls the same TIFFReadEncodedTile() used
  * here, so the pixels are the same; what is skipped is OpenSlide's cairo
  * compositing of every tile, most of the cost of a read. Private to
- * src/slide.
+ * src/slide: an accelerator of the OpenSlide backend (backend_openslide.c).
  */
 #pragma once
 
 #include <stdint.h>
 
+#include "slide/backend.h"
 #include "slidefrag/slide.h"
 
 G_BEGIN_DECLS
@@ -50,14 +51,6 @@ gboolean sf_tiff_read_level(sf_tiff_direct *td, int level, int64_t lx, int64_t l
  */
 gboolean sf_tiff_read_strip(sf_tiff_direct *td, int level, int64_t lx, int64_t ly, int64_t w,
                             int64_t h, gboolean more_below, uint32_t *dest, GError **error);
-
-/* What a file stores for one level's pixels, to weigh a read's work
- * against (sf_slide_check_read_cost). */
-typedef struct sf_level_storage {
-    uint64_t bytes;   /* compressed bytes of the level's pixels, at most */
-    uint64_t pieces;  /* its tiles or strips; 0 when not known */
-    uint64_t missing; /* of those, how many have no data (byte count 0) */
-} sf_level_storage;
 
 /*
  * For each level (as OpenSlide reports them) that is exactly one TIFF
