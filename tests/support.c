@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "io/folder.h"
 #include "slidefrag/error.h"
@@ -48,7 +49,19 @@ void test_remove_tree(const char *path)
     assert_int_equal(status, 0);
 }
 
+/* Between fork and exec: SIGALRM ends the child after the given seconds
+ * (an alarm survives exec; its default action terminates). */
+static void set_alarm(gpointer seconds)
+{
+    alarm(GPOINTER_TO_UINT(seconds));
+}
+
 int test_run_slidefrag(const char *const *argv, char **out, char **err)
+{
+    return test_run_slidefrag_within(argv, 0, out, err);
+}
+
+int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **out, char **err)
 {
     GPtrArray *args = g_ptr_array_new();
     g_ptr_array_add(args, (char *)SLIDEFRAG_BINARY);
@@ -57,8 +70,9 @@ int test_run_slidefrag(const char *const *argv, char **out, char **err)
     g_ptr_array_add(args, NULL);
     int wait_status = 0;
     GError *error = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               err, &wait_status, &error);
+    gboolean ok =
+        g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, seconds ? set_alarm : NULL,
+                     GUINT_TO_POINTER(seconds), out, err, &wait_status, &error);
     g_ptr_array_free(args, TRUE);
     if (!ok)
         fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);

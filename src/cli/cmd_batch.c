@@ -244,8 +244,8 @@ int sf_cmd_batch(int argc, char **argv)
     g_autoptr(GOptionContext) context =
         g_option_context_new("INPUT... - run many slides in parallel");
     g_option_context_set_summary(
-        context, "INPUT is a slide, a folder (searched recursively for .svs .tif .tiff .ndpi\n"
-                 ".vms .vmu .scn .mrxs .svslide .bif) or @FILE listing one path per line.\n"
+        context, "INPUT is a slide, a folder (searched recursively for the slide extensions\n"
+                 "'slidefrag info --formats' lists) or @FILE listing one path per line.\n"
                  "Writes OUTDIR/<stem>/ per slide as 'run' does, and OUTDIR/summary.json\n"
                  "and summary.csv. Exit status: 0 all done, 7 some failed, 130/143\n"
                  "interrupted by SIGINT/SIGTERM.");
