@@ -6,8 +6,11 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "io/folder.h"
 #include "slidefrag/error.h"
@@ -47,7 +50,19 @@ void test_remove_tree(const char *path)
     assert_int_equal(status, 0);
 }
 
+/* Between fork and exec: SIGALRM ends the child after the given seconds
+ * (an alarm survives exec; its default action terminates). */
+static void set_alarm(gpointer seconds)
+{
+    alarm(GPOINTER_TO_UINT(seconds));
+}
+
 int test_run_slidefrag(const char *const *argv, char **out, char **err)
+{
+    return test_run_slidefrag_within(argv, 0, out, err);
+}
+
+int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **out, char **err)
 {
     GPtrArray *args = g_ptr_array_new();
     g_ptr_array_add(args, (char *)SLIDEFRAG_BINARY);
@@ -56,8 +71,43 @@ int test_run_slidefrag(const char *const *argv, char **out, char **err)
     g_ptr_array_add(args, NULL);
     int wait_status = 0;
     GError *error = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               err, &wait_status, &error);
+    gboolean ok =
+        g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, seconds ? set_alarm : NULL,
+                     GUINT_TO_POINTER(seconds), out, err, &wait_status, &error);
+    g_ptr_array_free(args, TRUE);
+    if (!ok)
+        fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    return 128 + WTERMSIG(wait_status);
+}
+
+typedef struct {
+    int resource;
+    rlim_t value;
+} child_limit;
+
+static void apply_limit(gpointer data)
+{
+    const child_limit *limit = data;
+    struct rlimit r = {limit->value, limit->value};
+    if (limit->value)
+        setrlimit(limit->resource, &r);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err)
+{
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, (char *)SLIDEFRAG_BINARY);
+    for (const char *const *a = argv; *a; a++)
+        g_ptr_array_add(args, (char *)*a);
+    g_ptr_array_add(args, NULL);
+    child_limit limit = {resource, (rlim_t)value};
+    int wait_status = 0;
+    GError *error = NULL;
+    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               apply_limit, &limit, NULL, err, &wait_status, &error);
     g_ptr_array_free(args, TRUE);
     if (!ok)
         fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);

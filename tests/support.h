@@ -23,6 +23,16 @@ void test_remove_tree(const char *path);
  * argv[0]); returns its exit status (or 128+signal), captures output when
  * out/err are non-NULL (g_free them). */
 int test_run_slidefrag(const char *const *argv, char **out, char **err);
+/* The same, but the child is ended by SIGALRM (status 128 + 14) when it
+ * runs longer than `seconds` (0: no limit): a hang fails instead of
+ * blocking the suite. */
+int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **out, char **err);
+
+/* As test_run_slidefrag, with a resource limit (setrlimit's `resource`,
+ * soft and hard `value`; value 0: none) applied in the child, stdout
+ * dropped. Past RLIMIT_FSIZE write() fails with EFBIG, as on a full disk,
+ * rather than the default SIGXFSZ killing the child. */
+int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err);
 
 /* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
 sf_image test_image_new(int width, int height, int channels);

@@ -113,5 +113,8 @@ gboolean sf_manifest_file_unchanged(const sf_manifest *manifest, const char *pat
  * manifest's "slide" object holds after its name and stamp, and its
  * associated images. */
 JsonNode *sf_slide_info_json(const sf_slide *slide);
+/* The formats slidefrag reads with their file-name extensions, and every
+ * extension once: {"formats": [{name, description, extensions}], "extensions"}. */
+JsonNode *sf_slide_formats_json(void);
 
 G_END_DECLS

@@ -33,9 +33,6 @@ void sf_batch_item_free(sf_batch_item *item);
 
 /* ---- inputs.c ---------------------------------------------------------- */
 
-/* Whether a file name has one of the slide extensions scanned in folders. */
-gboolean sf_batch_is_slide_name(const char *name);
-
 /*
  * Expands command-line inputs into absolute slide paths: a folder is searched
  * recursively for slide extensions (sorted, dot files skipped), "@FILE" reads

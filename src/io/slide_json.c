@@ -90,3 +90,32 @@ JsonNode *sf_slide_info_json(const sf_slide *slide)
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
+
+JsonNode *sf_slide_formats_json(void)
+{
+    int n = 0;
+    const sf_slide_format *formats = sf_slide_formats(&n);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "formats");
+    json_builder_begin_array(b);
+    for (int i = 0; i < n; i++) {
+        json_builder_begin_object(b);
+        sf_json_add_string(b, "name", formats[i].name);
+        sf_json_add_string(b, "description", formats[i].description);
+        json_builder_set_member_name(b, "extensions");
+        json_builder_begin_array(b);
+        for (const char *const *e = formats[i].extensions; *e; e++)
+            json_builder_add_string_value(b, *e);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "extensions");
+    json_builder_begin_array(b);
+    for (const char *const *e = sf_slide_extensions(); *e; e++)
+        json_builder_add_string_value(b, *e);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}

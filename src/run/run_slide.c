@@ -289,11 +289,12 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     }
 
     /* Geometry and parameters are checked before anything is written. */
-    int ov_w, ov_h, ov_level;
-    if (!sf_overview_geometry(slide, &params->overview, &ov_w, &ov_h, &ov_level, error))
+    g_auto(sf_overview) ov = {0};
+    if (!sf_overview_plan(slide, &params->overview, &ov, error))
         return FALSE;
+    int ov_w = ov.width, ov_h = ov.height, ov_level = ov.level;
     int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
-    double scale_x = (double)w0 / ov_w, scale_y = (double)h0 / ov_h;
+    double scale_x = ov.scale_x, scale_y = ov.scale_y;
     sf_detect_params detect;
     double padding;
     if (!sf_run_detect_params(params, slide, scale_x, &detect, &padding, error))
@@ -318,11 +319,9 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     stage = g_get_monotonic_time();
     /* One read: all of --threads decode its tiles. */
     sf_slide_set_read_threads(slide, params->threads);
-    g_autofree uint8_t *overview_pixels =
-        sf_slide_read_scaled_buffer(slide, ov_level, 0, 0, w0, h0, ov_w, ov_h, error);
-    if (!overview_pixels)
+    if (!sf_overview_read(slide, &ov, error))
         return FALSE;
-    sf_image overview = {overview_pixels, ov_w, ov_h, 3, (size_t)ov_w * 3};
+    sf_image overview = sf_overview_image(&ov);
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
