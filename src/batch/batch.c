@@ -184,7 +184,7 @@ static int run_items(const sf_batch_options *o, const char *out_root, const sf_r
     if (!summary_written) {
         fprintf(stderr, "slidefrag batch: %s\n", error->message);
         if (code == SF_EXIT_OK)
-            code = error->code;
+            code = sf_exit_code(error);
     }
     sf_progress_end(b.progress, summary_written ? summary_path : NULL, code);
 

@@ -17,6 +17,7 @@
 #include "io/json_safe.h"
 #include "run/run_internal.h"
 #include "slidefrag/batch.h"
+#include "slidefrag/error.h"
 
 struct sf_batch_workers {
     char *exe;
@@ -159,7 +160,7 @@ char *sf_batch_answer_line(const sf_run_result *result, const GError *error)
     json_builder_begin_object(b);
     if (error) {
         sf_json_add_string(b, "status", "failed");
-        sf_json_add_int(b, "code", error->code);
+        sf_json_add_int(b, "code", sf_exit_code(error));
         sf_json_add_string(b, "error", error->message);
     } else {
         sf_json_add_string(b, "status", "ok");

@@ -89,7 +89,7 @@ int sf_cmd_info(int argc, char **argv)
     g_autoptr(sf_slide) slide = sf_slide_open(argv[1], &error);
     if (!slide) {
         fprintf(stderr, "slidefrag info: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (json) {
         g_autoptr(JsonNode) root = sf_slide_info_json(slide);

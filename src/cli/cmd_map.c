@@ -56,7 +56,7 @@ static void options_clear(options *o)
 static int fail(const GError *error)
 {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
-    return error->code;
+    return sf_exit_code(error);
 }
 
 static int usage_error(const char *message)

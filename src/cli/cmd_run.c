@@ -42,7 +42,7 @@ int sf_cmd_run(int argc, char **argv)
     sf_run_options_clear(&options);
     if (!resolved) {
         fprintf(stderr, "slidefrag run: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (argc < 2)
         return usage_error(context, "no slide given");
@@ -63,7 +63,7 @@ int sf_cmd_run(int argc, char **argv)
         } else {
             fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
             n_failed++;
-            last_code = slide_error->code;
+            last_code = sf_exit_code(slide_error);
         }
         sf_run_result_clear(&result);
     }
