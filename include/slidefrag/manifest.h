@@ -31,6 +31,17 @@ typedef struct sf_manifest_region {
     double tissue_fraction;     /* of the overview box */
     double fragment_downsample; /* level-0 pixels per fragment pixel */
     int fragment_level;         /* the pyramid level read */
+    /* The region of tissue this fragment is a tile of ("tissue" in the
+     * file, one entry per region): has_tissue FALSE in manifests written
+     * before tiles, where every fragment is a whole region. */
+    gboolean has_tissue;
+    int tissue;        /* its id, the same for every tile of one region */
+    int row, col;      /* this tile's place in the region's grid */
+    int rows, cols;    /* the grid */
+    int overlap;       /* fragment px neighbouring tiles share, at least */
+    double tissue_downsample; /* the resolution of its tiles, level-0 px per fragment px */
+    sf_box detected;   /* the region on level 0 before padding: what eval scores */
+    sf_box tissue_box; /* the region on level 0 with padding: what its tiles cover */
 } sf_manifest_region;
 
 typedef struct sf_manifest_level {
@@ -108,6 +119,11 @@ gboolean sf_manifest_is_of_slide(const sf_manifest *manifest, const char *slide_
 /* Whether the file at `path` is still the one the manifest recorded (same
  * size and modification time); FALSE when it records none. */
 gboolean sf_manifest_file_unchanged(const sf_manifest *manifest, const char *path);
+
+/* The boxes where the manifest says tissue is, on level 0: each region's
+ * detected box (before padding, one per region however many tiles cut it)
+ * when the manifest has them, else each fragment's box. What eval scores. */
+GArray *sf_manifest_tissue_boxes(const sf_manifest *manifest);
 
 /* A slide as `info --json` describes it: its path, the members the
  * manifest's "slide" object holds after its name and stamp, and its

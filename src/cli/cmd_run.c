@@ -56,8 +56,9 @@ int sf_cmd_run(int argc, char **argv)
         sf_run_result result = {0};
         g_autoptr(GError) slide_error = NULL;
         if (sf_run_slide(argv[i], dirs[i - 1], &params, &result, &slide_error)) {
-            printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
-                   result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
+            printf("%s: %d region%s, %d fragment%s -> %s (%.2f s)\n", argv[i], result.n_regions,
+                   result.n_regions == 1 ? "" : "s", result.n_fragments,
+                   result.n_fragments == 1 ? "" : "s", result.output_dir, result.seconds);
             if (result.note)
                 fprintf(stderr, "slidefrag run: note: %s\n", result.note);
         } else {

@@ -295,11 +295,9 @@ static gboolean read_manifest(reader *r, char **stem)
     g_autoptr(sf_manifest) manifest = sf_manifest_load(r->path, r->error);
     if (!manifest)
         return FALSE;
-    for (size_t i = 0; i < manifest->n_regions; i++) {
-        const sf_manifest_region *region = &manifest->regions[i];
-        sf_box box = {.x = region->x, .y = region->y, .w = region->w, .h = region->h};
-        g_array_append_val(r->boxes, box);
-    }
+    /* The detected boxes: not the padding, not the tiles. */
+    g_autoptr(GArray) boxes = sf_manifest_tissue_boxes(manifest);
+    g_array_append_vals(r->boxes, boxes->data, boxes->len);
     g_free(*stem);
     *stem = g_strdup(manifest->slide_name);
     return TRUE;
