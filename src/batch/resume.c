@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
-#include "io/json_safe.h"
+#include "io/json_read.h"
 #include "slidefrag/run.h"
 
 static JsonNode *member_of_type(JsonObject *object, const char *name, JsonNodeType type)
@@ -27,18 +27,9 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     /* run writes the manifest last and removes it first, so its presence
      * means the folder is complete for the slide and parameters it names. */
     g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-    g_autofree char *text = NULL;
-    gsize length = 0;
-    if (!g_file_get_contents(manifest_path, &text, &length, NULL))
-        return FALSE;
-    /* Whatever the folder holds is read: bound the nesting before json-glib
-     * recurses into it. A manifest that fails is not done: the slide reruns. */
-    if (!sf_json_check_depth(manifest_path, text, length, NULL))
-        return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, text, (gssize)length, NULL))
-        return FALSE;
-    JsonNode *root = json_parser_get_root(parser);
+    /* Whatever the folder holds is read, bounded; a manifest that fails
+     * is not done: the slide reruns. */
+    g_autoptr(JsonNode) root = sf_json_load(manifest_path, NULL, SF_INPUT_FILE, NULL);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root))
         return FALSE;
     JsonObject *manifest = json_node_get_object(root);

@@ -14,6 +14,8 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
+#include "io/input.h"
+#include "io/json_read.h"
 #include "io/json_safe.h"
 #include "run/run_internal.h"
 #include "slidefrag/boxes_read.h"
@@ -88,18 +90,13 @@ static char *scalar_text(JsonNode *node)
 }
 
 /* Reads {"key": [values...] or value, ...}; returns the axes in file order. */
-static GArray *parse_grid(const char *name, const char *text, gsize length, GError **error)
+static GArray *parse_grid(const char *name, const char *text, size_t length, GError **error)
 {
-    if (!sf_json_check_depth(name, text, length, error))
-        return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(JsonNode) root = sf_json_parse(name, text, length, SF_JSON_MAX_FILE_VALUES, error);
     g_autoptr(GError) local = NULL;
-    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: %s", name, local->message);
+    if (!root)
         return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT,
                     "%s: a grid is a JSON object of parameter names to lists of values", name);
         return NULL;
@@ -402,11 +399,12 @@ int sf_cmd_tune(int argc, char **argv)
     }
 
     g_autofree char *grid_text = NULL;
-    gsize grid_length = 0;
+    size_t grid_length = 0;
     if (grid_path) {
-        if (!g_file_get_contents(grid_path, &grid_text, &grid_length, &error)) {
-            fprintf(stderr, "slidefrag tune: %s: %s\n", grid_path, error->message);
-            return SF_EXIT_MISSING;
+        if (!sf_input_read(grid_path, "grid", SF_INPUT_FILE, SF_JSON_MAX_FILE_BYTES, &grid_text,
+                           &grid_length, &error)) {
+            fprintf(stderr, "slidefrag tune: %s\n", error->message);
+            return error->code;
         }
     } else {
         grid_text = g_strdup(default_grid);

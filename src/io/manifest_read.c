@@ -6,7 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "io/json_safe.h"
+#include "io/json_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
 
@@ -228,25 +228,9 @@ static gboolean read_regions(reader *r, JsonObject *root, sf_manifest *m)
 
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
-    g_autofree char *text = NULL;
-    gsize length = 0;
-    GError *local = NULL;
-    if (!g_file_get_contents(path, &text, &length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read manifest: %s", path,
-                    local->message);
-        g_error_free(local);
+    g_autoptr(JsonNode) root_node = sf_json_load(path, "manifest", SF_INPUT_FILE, error);
+    if (!root_node)
         return NULL;
-    }
-    if (!sf_json_check_depth(path, text, length, error))
-        return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not valid JSON: %s", path,
-                    local->message);
-        g_error_free(local);
-        return NULL;
-    }
-    JsonNode *root_node = json_parser_get_root(parser);
     reader r = {path, error};
     if (!root_node || !JSON_NODE_HOLDS_OBJECT(root_node)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not a slidefrag manifest", path);
