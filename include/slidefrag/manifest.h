@@ -32,6 +32,8 @@ typedef struct sf_manifest {
  * slidefrag manifest, or a field missing or of the wrong type; the message
  * names the file and the field). */
 sf_manifest *sf_manifest_load(const char *path, GError **error);
+/* The same from the file's `length` bytes of `text`; `path` names it. */
+sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error);
 void sf_manifest_free(sf_manifest *manifest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_manifest, sf_manifest_free)
 

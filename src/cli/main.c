@@ -158,6 +158,22 @@ static void guard_out_of_memory(void)
     watch_stack();
 }
 
+/* Runs command `name` with its own argv (argv[0] is the command). */
+static int run_command(const char *name, int argc, char **argv)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (!strcmp(name, commands[i].name)) {
+            /* GOption's "Usage:" line names the program: the whole command,
+             * not just "run". */
+            g_autofree char *prgname = g_strconcat("slidefrag ", commands[i].name, NULL);
+            g_set_prgname(prgname);
+            return commands[i].run(argc, argv);
+        }
+    fprintf(stderr, "slidefrag: unknown command '%s'\n", name);
+    usage(stderr);
+    return SF_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     guard_out_of_memory();
@@ -167,6 +183,12 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return SF_EXIT_USAGE;
+    }
+    /* "slidefrag help run" is "slidefrag run --help". */
+    if (!strcmp(argv[1], "help") && argc == 3) {
+        char help_option[] = "--help";
+        char *help_argv[] = {argv[2], help_option, NULL};
+        return run_command(argv[2], 2, help_argv);
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -179,15 +201,5 @@ int main(int argc, char **argv)
     /* Not listed: the child process of batch. */
     if (!strcmp(argv[1], "_run-one"))
         return sf_cmd_run_one(argc - 1, argv + 1);
-    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        if (!strcmp(argv[1], commands[i].name)) {
-            /* GOption's "Usage:" line names the program: the whole command,
-             * not just "run". */
-            g_autofree char *name = g_strconcat("slidefrag ", commands[i].name, NULL);
-            g_set_prgname(name);
-            return commands[i].run(argc - 1, argv + 1);
-        }
-    fprintf(stderr, "slidefrag: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return SF_EXIT_USAGE;
+    return run_command(argv[1], argc - 1, argv + 1);
 }

@@ -228,11 +228,22 @@ static gboolean read_regions(reader *r, JsonObject *root, sf_manifest *m)
 
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
-    g_autoptr(JsonNode) root_node = sf_json_load(path, "manifest", SF_INPUT_FILE, error);
+    g_autofree char *text = NULL;
+    size_t length = 0;
+    if (!sf_input_read(path, "manifest", SF_INPUT_FILE, SF_JSON_MAX_FILE_BYTES, &text, &length,
+                       error))
+        return NULL;
+    return sf_manifest_parse(path, text, length, error);
+}
+
+sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error)
+{
+    g_autoptr(JsonNode) root_node =
+        sf_json_parse(path, text, length, SF_JSON_MAX_FILE_VALUES, error);
     if (!root_node)
         return NULL;
     reader r = {path, error};
-    if (!root_node || !JSON_NODE_HOLDS_OBJECT(root_node)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root_node)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not a slidefrag manifest", path);
         return NULL;
     }
