@@ -205,8 +205,10 @@ static sf_annotation_problem *add_problem_v(sf_annotation_set *set, sf_skip_reas
             rest = g_new0(sf_annotation_problem, 1);
             rest->reason = reason;
             rest->note = note;
-            rest->message = g_strdup_printf("%s: and more problems like the %d before, not listed",
-                                            location, SF_MAX_LISTED_PROBLEMS);
+            g_autofree char *text =
+                g_strdup_printf("%s: and more problems like the %d before, not listed", location,
+                                SF_MAX_LISTED_PROBLEMS);
+            rest->message = sf_message_safe(text);
             g_ptr_array_add(set->problems, rest);
             priv->unlisted[reason] = rest;
         }
@@ -221,7 +223,9 @@ static sf_annotation_problem *add_problem_v(sf_annotation_set *set, sf_skip_reas
     problem->n_skipped = n_skipped;
     problem->note = note;
     problem->n_problems = 1;
-    problem->message = g_strdup_printf("%s: %s", location, cause);
+    /* Locations and causes quote the export (names, labels, values). */
+    g_autofree char *text = g_strdup_printf("%s: %s", location, cause);
+    problem->message = sf_message_safe(text);
     g_ptr_array_add(set->problems, problem);
     return problem;
 }
@@ -238,7 +242,9 @@ void sf_export_fatal(sf_annotation_set *set, int code, const char *location, con
     va_start(args, format);
     g_autofree char *cause = g_strdup_vprintf(format, args);
     va_end(args);
-    set->priv->fatal = g_error_new(SF_ERROR, code, "%s: %s", location, cause);
+    g_autofree char *text = g_strdup_printf("%s: %s", location, cause);
+    g_autofree char *safe = sf_message_safe(text);
+    set->priv->fatal = g_error_new_literal(SF_ERROR, code, safe);
 }
 
 gboolean sf_export_stopped(const sf_annotation_set *set)
@@ -334,6 +340,11 @@ guint sf_annotation_set_n_skipped(const sf_annotation_set *set)
     for (guint i = 0; i < set->problems->len; i++)
         n += ((const sf_annotation_problem *)set->problems->pdata[i])->n_skipped;
     return n;
+}
+
+guint sf_annotation_set_n_exports(const sf_annotation_set *set)
+{
+    return set->priv->n_exports;
 }
 
 gboolean sf_annotation_set_has_errors(const sf_annotation_set *set)
