@@ -1134,6 +1134,149 @@ static void test_yolo_with_byte_order_mark(void **state)
     assert_contains(err, "mapped 2, skipped 0");
 }
 
+/* A folder of a readme, a zip of pictures: nothing there is an export,
+ * which README says is exit 8 (it was exit 0, "mapped 0"). */
+static void test_nothing_recognised_is_exit_8(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *folder = path_in(fx, "not-an-export");
+    assert_int_equal(g_mkdir(folder, 0755), 0);
+    g_autofree char *readme = g_build_filename(folder, "README.txt", NULL);
+    write_file(readme, "Annotations for the March round; see the lab book.\n");
+    g_autofree char *zip = path_in(fx, "pictures.zip");
+    int zerr = 0;
+    zip_t *archive = zip_open(zip, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(archive);
+    g_autofree char *png = test_fixture("pen_green_mask.png");
+    assert_true(zip_file_add(archive, "mask.png", zip_source_file(archive, png, 0, -1), 0) >= 0);
+    const char *note = "not annotations";
+    assert_true(zip_file_add(archive, "notes.txt",
+                             zip_source_buffer(archive, note, strlen(note), 0), 0) >= 0);
+    assert_int_equal(zip_close(archive), 0);
+    const char *const inputs[] = {folder, zip};
+    for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *out = path_in(fx, "out-nothing");
+        g_autofree char *err = NULL;
+        int status = map_run(NULL, &err, inputs[i], "-o", out, NULL);
+        if (status != SF_EXIT_BAD_INPUT)
+            fail_msg("%s: exit %d: %s", inputs[i], status, err);
+        assert_contains(err, "ignored: not a Makesense export");
+        assert_contains(err, "no Makesense export (YOLO, VOC, CSV, COCO or VGG) in what was given");
+        assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* What Makesense downloads when nothing of a kind was drawn: a YOLO or VOC
+ * zip with no file in it (it was "not a Makesense export", exit 8), a CSV
+ * with no line. A valid export holding nothing: exit 0, said so. */
+static void test_empty_export_is_exit_0(void **state)
+{
+    fixture *fx = *state;
+    /* JSZip's empty archive: the end-of-central-directory record alone. */
+    static const char empty_zip[22] = "PK\x05\x06";
+    g_autofree char *zip = path_in(fx, "labels_project_empty.zip");
+    assert_true(g_file_set_contents(zip, empty_zip, sizeof empty_zip, NULL));
+    g_autofree char *csv = path_in(fx, "labels_project_empty.csv");
+    write_file(csv, "");
+    const char *const inputs[] = {zip, csv};
+    const char *const said[] = {"an empty export (the zip holds no file): nothing to map",
+                                "empty file, nothing to map"};
+    for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *out = path_in(fx, "out-empty");
+        g_autofree char *err = NULL;
+        int status = map_run(NULL, &err, inputs[i], "-o", out, NULL);
+        if (status != SF_EXIT_OK)
+            fail_msg("%s: exit %d: %s", inputs[i], status, err);
+        assert_contains(err, said[i]);
+        assert_contains(err, "mapped 0, skipped 0");
+    }
+}
+
+/* json-glib wrapped integers past 64 bits: -18446744073709551606 was read
+ * as 10 and mapped there, exit 0. */
+static void test_integer_beyond_64_bits(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *json = path_in(fx, "wrapped.json");
+    write_file(json,
+               "{\"images\": [{\"id\": 1, \"width\": 777, \"height\": 555, \"file_name\": "
+               "\"beta__x0_y0_w777_h555.jpg\"}],\n\"annotations\": [{\"image_id\": 1, "
+               "\"category_id\": 1, \"segmentation\": [[-18446744073709551606, 10, 50, 10, 50, "
+               "50]]}], \"categories\": [{\"id\": 1, \"name\": \"t\"}]}");
+    g_autofree char *out = path_in(fx, "out-wrapped");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, json, "-o", out, NULL);
+    if (status != SF_EXIT_BAD_INPUT)
+        fail_msg("exit %d: %s", status, err);
+    g_autofree char *message = g_strdup_printf(
+        "%s:2: integer -18446744073709551606 does not fit in 64 bits; refused", json);
+    assert_contains(err, message);
+    assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+}
+
+/* Messages quote what the export says (a label here) as text, never as
+ * terminal commands, and a megabyte label does not make a megabyte line
+ * (it did, with the escapes printed raw). */
+static void test_messages_bounded_and_escaped(void **state)
+{
+    fixture *fx = *state;
+    GString *label = g_string_new("\x1b[31mred\x1b[0m\rforged: line\xe2\x80\xae");
+    for (int i = 0; i < 1 << 20; i++)
+        g_string_append_c(label, 'x');
+    g_autofree char *csv = path_in(fx, "loud.csv");
+    g_autofree char *text = g_strdup_printf(
+        "t,1,1,a__x0_y0_w10_h10.jpg,10,10\n%s,50,50,a__x0_y0_w10_h10.jpg,10,10\n", label->str);
+    g_string_free(label, TRUE);
+    write_file(csv, text);
+    g_autofree char *out = path_in(fx, "out-loud");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, csv, "-o", out, NULL);
+    if (status != SF_EXIT_SOME_FAILED)
+        fail_msg("exit %d", status);
+    assert_null(strchr(err, '\x1b'));
+    assert_null(strchr(err, '\r'));
+    assert_null(strstr(err, "\xe2\x80\xae"));
+    assert_contains(err, "point '\\x1b[31mred\\x1b[0m\\rforged: line\\u202exxx");
+    assert_contains(err, " ... ");
+    g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (g_utf8_strlen(*l, -1) > 2 * SF_MESSAGE_MAX_CHARS)
+            fail_msg("a line of %ld characters", (long)g_utf8_strlen(*l, -1));
+}
+
+/* map --to csv: text a spreadsheet would take for a formula (it ran
+ * =cmd|"/c calc"!A1 on opening) starts with a single quote, quoted. */
+static void test_csv_formula_injection(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *csv = path_in(fx, "formulas.csv");
+    write_file(csv, "=cmd|\"/c calc\"!A1,1,1,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "@SUM(A1:A9),2,2,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "+1,3,3,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "-2+3,4,4,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "\tx,5,5,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "tumour,6,6,f__x0_y0_w10_h10.jpg,10,10\n");
+    g_autofree char *out = path_in(fx, "out-formulas");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, csv, "-o", out, "--to", "csv", NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("exit %d: %s", status, err);
+    g_autofree char *written = path_in(fx, "out-formulas/f.csv");
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(written, &text, NULL, NULL));
+    static const char *const fields[] = {",\"'=cmd|\"\"/c calc\"\"!A1\",",
+                                         ",\"'@SUM(A1:A9)\",",
+                                         ",\"'+1\",",
+                                         ",\"'-2+3\",",
+                                         ",\"'\tx\",",
+                                         ",tumour,"};
+    for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+        assert_contains(text, fields[i]);
+    /* Numbers keep their sign: the offsets and coordinates are numbers. */
+    assert_null(strstr(text, ",'-"));
+    assert_null(strstr(text, "\n="));
+}
+
 static void test_usage(void **state)
 {
     fixture *fx = *state;
@@ -1191,6 +1334,11 @@ int main(void)
         cmocka_unit_test(test_nothing_written_outside_out),
         cmocka_unit_test_setup_teardown(test_xml_attacks_through_the_cli, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yolo_with_byte_order_mark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_recognised_is_exit_8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_export_is_exit_0, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integer_beyond_64_bits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_messages_bounded_and_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_formula_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

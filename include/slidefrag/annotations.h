@@ -177,6 +177,10 @@ void sf_annotation_set_add_problem(sf_annotation_set *set, sf_skip_reason reason
 guint sf_annotation_set_n_skipped(const sf_annotation_set *set);
 /* Whether any problem (not a note) was recorded. */
 gboolean sf_annotation_set_has_errors(const sf_annotation_set *set);
+/* Files read as Makesense exports, empty and malformed ones included; 0
+ * when everything given was something else (a readme, images), which
+ * `map` refuses. */
+guint sf_annotation_set_n_exports(const sf_annotation_set *set);
 
 /* The pixel size an export states for an image (looked up by sf_image_key);
  * FALSE when none did. */

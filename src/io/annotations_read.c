@@ -50,7 +50,9 @@ static sf_export_format classify_line(char *line)
 
 sf_export_format sf_export_detect(const char *data, size_t length)
 {
-    if (length >= 4 && !memcmp(data, "PK\x03\x04", 4))
+    /* A zip starts with a member, or with the end record when it has none:
+     * what Makesense downloads when nothing of a kind was drawn. */
+    if (length >= 4 && (!memcmp(data, "PK\x03\x04", 4) || !memcmp(data, "PK\x05\x06", 4)))
         return SF_EXPORT_ZIP;
     if (memchr(data, '\0', length))
         return SF_EXPORT_UNKNOWN;
@@ -105,12 +107,13 @@ static void read_any(sf_annotation_set *set, const char *name, const char *data,
     /* Inside a folder or zip, other files (notes, images) are expected. */
     gboolean in_container = from != FROM_ARGUMENT;
     sf_export_format format = sf_export_detect(data, length);
+    gboolean an_export = TRUE;
     switch (format) {
     case SF_EXPORT_YOLO:
         sf_export_read_yolo(set, name, data, length);
         break;
     case SF_EXPORT_VOC:
-        sf_export_read_voc(set, name, data, length, in_container);
+        an_export = sf_export_read_voc(set, name, data, length, in_container);
         break;
     case SF_EXPORT_RECT_CSV:
     case SF_EXPORT_POINT_CSV:
@@ -119,9 +122,11 @@ static void read_any(sf_annotation_set *set, const char *name, const char *data,
         break;
     case SF_EXPORT_COCO:
     case SF_EXPORT_VGG:
-        sf_export_read_json(set, name, data, length, in_container);
+        an_export = sf_export_read_json(set, name, data, length, in_container);
         break;
     case SF_EXPORT_ZIP:
+        /* Its members count for themselves. */
+        an_export = FALSE;
         if (from == FROM_ZIP)
             sf_export_note(set, name, "ignored: a zip inside a zip is not opened");
         else
@@ -130,6 +135,8 @@ static void read_any(sf_annotation_set *set, const char *name, const char *data,
     case SF_EXPORT_UNKNOWN: {
         size_t rest;
         sf_export_skip_bom_and_space(data, length, &rest);
+        /* Makesense's CSV of nothing drawn is an empty file. */
+        an_export = rest == 0;
         if (rest == 0)
             sf_export_note(set, name, "empty file, nothing to map");
         else if (in_container)
@@ -140,6 +147,7 @@ static void read_any(sf_annotation_set *set, const char *name, const char *data,
         break;
     }
     }
+    set->priv->n_exports += an_export;
 }
 
 /* The fatal error, if any, into `error`. */
@@ -197,6 +205,11 @@ static void read_zip(sf_annotation_set *set, const char *name, const char *data,
     }
     zip_error_fini(&zerr);
     zip_int64_t n = zip_get_num_entries(archive, 0);
+    if (n == 0) {
+        /* What Makesense downloads as YOLO or VOC when no image has a box. */
+        sf_export_note(set, name, "an empty export (the zip holds no file): nothing to map");
+        set->priv->n_exports++;
+    }
     for (zip_int64_t i = 0; i < n && !sf_export_stopped(set); i++) {
         zip_stat_t st;
         if (zip_stat_index(archive, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))

@@ -617,13 +617,23 @@ static void xml_document(const sf_slide_annotations *slide, sf_annotation_format
 
 /* ---- Flat CSV -------------------------------------------------------------- */
 
+/*
+ * A text field. Spreadsheets open a cell that starts with = + - @, a tab
+ * or a carriage return as a formula, so a label like =cmd|"/c calc"!A1
+ * would run on opening (CSV injection). As OWASP advises, such a field
+ * gets a leading single quote, which makes it text, and is quoted.
+ * Numbers are written apart and keep their minus sign.
+ */
 static void csv_field(GString *s, const char *value)
 {
-    if (!strpbrk(value, ",\"\r\n")) {
+    gboolean formula = value[0] && strchr("=+-@\t\r", value[0]);
+    if (!formula && !strpbrk(value, ",\"\r\n")) {
         g_string_append(s, value);
         return;
     }
     g_string_append_c(s, '"');
+    if (formula)
+        g_string_append_c(s, '\'');
     for (const char *p = value; *p; p++) {
         if (*p == '"')
             g_string_append_c(s, '"');

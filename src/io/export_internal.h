@@ -36,6 +36,9 @@ struct sf_annotation_set_private {
     sf_annotation_problem *unlisted[SF_SKIP_N_REASONS];
     /* A limit passed or memory refused: reading stops, the set is void. */
     GError *fatal;
+    /* Files read as Makesense exports, empty and malformed ones included:
+     * not the files ignored as something else. */
+    guint n_exports;
 };
 
 /* ---- The set (annotation_set.c) ----------------------------------------- */
@@ -135,12 +138,14 @@ int sf_export_split_fields(char *line, const char *separators, gboolean skip_emp
 
 void sf_export_read_yolo(sf_annotation_set *set, const char *name, const char *data, size_t length);
 /* `in_container`: met in a folder or zip, where other XML is expected. */
-void sf_export_read_voc(sf_annotation_set *set, const char *name, const char *data, size_t length,
-                        gboolean in_container);
+/* FALSE when the file was ignored as no VOC file at all. */
+gboolean sf_export_read_voc(sf_annotation_set *set, const char *name, const char *data,
+                            size_t length, gboolean in_container);
 void sf_export_read_csv(sf_annotation_set *set, sf_export_format format, const char *name,
                         const char *data, size_t length);
-void sf_export_read_json(sf_annotation_set *set, const char *name, const char *data, size_t length,
-                         gboolean in_container);
+/* FALSE when the file was ignored as neither COCO nor VGG. */
+gboolean sf_export_read_json(sf_annotation_set *set, const char *name, const char *data,
+                             size_t length, gboolean in_container);
 
 /* ---- JSON exports (export_json.c) ------------------------------------------------ */
 

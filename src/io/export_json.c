@@ -181,12 +181,14 @@ void sf_json_entries(sf_annotation_set *set, const char *name, const char *data,
     }
 }
 
-void sf_export_read_json(sf_annotation_set *set, const char *name, const char *data, size_t length,
-                         gboolean in_container)
+gboolean sf_export_read_json(sf_annotation_set *set, const char *name, const char *data,
+                             size_t length, gboolean in_container)
 {
     sf_json_outline outline = {0};
+    gboolean an_export = TRUE;
     if (sf_json_outline_read(set, name, data, length, &outline)) {
         if (!outline.object) {
+            an_export = FALSE;
             if (in_container)
                 sf_export_note(set, name, "ignored: JSON but neither COCO nor VGG");
             else
@@ -202,4 +204,5 @@ void sf_export_read_json(sf_annotation_set *set, const char *name, const char *d
         }
     }
     sf_json_outline_clear(&outline);
+    return an_export;
 }

@@ -191,12 +191,12 @@ static void scan_voc(sf_annotation_set *set, const char *name, const char *data,
     xmlFreeTextReader(reader);
 }
 
-void sf_export_read_voc(sf_annotation_set *set, const char *name, const char *data, size_t length,
-                        gboolean in_container)
+gboolean sf_export_read_voc(sf_annotation_set *set, const char *name, const char *data,
+                            size_t length, gboolean in_container)
 {
     if (length > G_MAXINT) {
         sf_export_problem(set, SF_SKIP_MALFORMED, 1, name, "XML file too large");
-        return;
+        return TRUE;
     }
     voc_file f = {.objects = g_array_new(FALSE, TRUE, sizeof(voc_object))};
     g_array_set_clear_func(f.objects, voc_object_clear);
@@ -210,6 +210,7 @@ void sf_export_read_voc(sf_annotation_set *set, const char *name, const char *da
         f.h_text ? sf_export_parse_dimension(f.h_text, &height) : SF_DIMENSION_OK;
     const char *first = NULL;
     g_autofree char *where = sf_export_line_location(name, f.root_line);
+    gboolean an_export = f.is_voc || f.failure.message || f.doctype;
 
     if (sf_export_stopped(set)) {
         /* A limit was passed: nothing more to say about this file. */
@@ -261,4 +262,5 @@ void sf_export_read_voc(sf_annotation_set *set, const char *name, const char *da
         }
     }
     voc_file_clear(&f);
+    return an_export;
 }
