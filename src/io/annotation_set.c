@@ -135,6 +135,9 @@ sf_annotation_set *sf_annotation_set_new(void)
     set->priv = g_new0(sf_annotation_set_private, 1);
     set->priv->image_sizes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     set->priv->listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, listing_free);
+    set->priv->image_bytes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    set->priv->export_starts = g_array_new(FALSE, FALSE, sizeof(guint));
+    set->priv->export_names = g_ptr_array_new_with_free_func(g_free);
     set->priv->limits = (sf_export_limits){
         .max_bytes = SF_EXPORT_MAX_BYTES,
         .max_annotations = SF_EXPORT_MAX_ANNOTATIONS,
@@ -158,6 +161,9 @@ void sf_annotation_set_free(sf_annotation_set *set)
     g_strfreev(set->priv->labels);
     g_hash_table_unref(set->priv->image_sizes);
     g_hash_table_unref(set->priv->listed);
+    g_hash_table_unref(set->priv->image_bytes);
+    g_array_unref(set->priv->export_starts);
+    g_ptr_array_unref(set->priv->export_names);
     g_clear_error(&set->priv->fatal);
     g_free(set->priv);
     g_free(set);
@@ -306,6 +312,15 @@ gboolean sf_export_keep(sf_annotation_set *set, sf_annotation *a)
     return TRUE;
 }
 
+void sf_annotation_set_add_note(sf_annotation_set *set, sf_skip_reason reason, const char *location,
+                                const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    add_problem_v(set, reason, 0, TRUE, location, format, args);
+    va_end(args);
+}
+
 void sf_annotation_set_add_problem(sf_annotation_set *set, sf_skip_reason reason, guint n_skipped,
                                    const char *location, const char *format, ...)
 {
@@ -380,10 +395,102 @@ void sf_export_remember_size(sf_annotation_set *set, const char *image, int widt
     g_hash_table_insert(set->priv->image_sizes, key, size);
 }
 
+void sf_export_remember_bytes(sf_annotation_set *set, const char *image, int64_t bytes)
+{
+    char *key = sf_image_key(image);
+    if (g_hash_table_contains(set->priv->image_bytes, key)) {
+        g_free(key);
+        return;
+    }
+    g_hash_table_insert(set->priv->image_bytes, key, g_memdup2(&bytes, sizeof bytes));
+}
+
+gboolean sf_annotation_set_image_bytes(const sf_annotation_set *set, const char *image,
+                                       int64_t *bytes)
+{
+    g_autofree char *key = sf_image_key(image);
+    const int64_t *found = g_hash_table_lookup(set->priv->image_bytes, key);
+    if (found)
+        *bytes = *found;
+    return found != NULL;
+}
+
 void sf_annotation_set_begin_export(sf_annotation_set *set)
+{
+    sf_annotation_set_begin_named_export(set, NULL);
+}
+
+void sf_annotation_set_begin_named_export(sf_annotation_set *set, const char *name)
 {
     g_hash_table_remove_all(set->priv->listed);
     set->priv->n_bytes = 0;
+    guint start = set->annotations->len;
+    g_array_append_val(set->priv->export_starts, start);
+    g_ptr_array_add(set->priv->export_names, g_strdup(name ? name : "an earlier export"));
+}
+
+/* What makes two annotations the same: where, what, and every vertex to
+ * the bit (a repeated export repeats its text, hence its numbers). */
+static char *repeat_key(const sf_annotation *a)
+{
+    g_autofree char *image = sf_image_key(a->image);
+    GString *key = g_string_new(NULL);
+    g_string_append_printf(key, "%s\n%s\n%d%d", image, a->label, (int)a->shape, a->normalised);
+    for (size_t i = 0; i < a->n_vertices; i++)
+        g_string_append_printf(key, " %a %a", a->vertices[i].x, a->vertices[i].y);
+    return g_string_free(key, FALSE);
+}
+
+guint sf_annotation_set_drop_repeats(sf_annotation_set *set)
+{
+    sf_annotation_set_private *priv = set->priv;
+    guint n_exports = priv->export_starts->len;
+    if (n_exports < 2)
+        return 0;
+    /* key -> the export that first held it */
+    g_autoptr(GHashTable) first = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* dropped[later * n_exports + earlier] */
+    g_autofree guint *dropped = g_new0(guint, (gsize)n_exports * n_exports);
+    GPtrArray *kept =
+        g_ptr_array_new_full(set->annotations->len, (GDestroyNotify)sf_annotation_free);
+    guint e = 0, n_dropped = 0;
+    gsize n = 0;
+    sf_annotation **all = (sf_annotation **)g_ptr_array_steal(set->annotations, &n);
+    for (gsize i = 0; i < n; i++) {
+        while (e + 1 < n_exports && i >= g_array_index(priv->export_starts, guint, e + 1))
+            e++;
+        char *key = repeat_key(all[i]);
+        gpointer earlier;
+        if (g_hash_table_lookup_extended(first, key, NULL, &earlier) &&
+            GPOINTER_TO_UINT(earlier) != e) {
+            dropped[e * n_exports + GPOINTER_TO_UINT(earlier)]++;
+            priv->n_vertices -= all[i]->n_vertices;
+            sf_annotation_free(all[i]);
+            g_free(key);
+            n_dropped++;
+            continue;
+        }
+        if (!g_hash_table_contains(first, key))
+            g_hash_table_insert(first, key, GUINT_TO_POINTER(e));
+        else
+            g_free(key);
+        g_ptr_array_add(kept, all[i]);
+    }
+    g_free(all);
+    g_ptr_array_unref(set->annotations);
+    set->annotations = kept;
+    for (guint later = 0; later < n_exports; later++)
+        for (guint earlier = 0; earlier < n_exports; earlier++)
+            if (dropped[later * n_exports + earlier])
+                sf_annotation_set_add_note(
+                    set, SF_SKIP_DUPLICATE, priv->export_names->pdata[later],
+                    "%u annotations repeat those of %s (the same export given twice?): kept once",
+                    dropped[later * n_exports + earlier],
+                    (const char *)priv->export_names->pdata[earlier]);
+    /* The starts are spent: a second call finds one export. */
+    g_array_set_size(priv->export_starts, 0);
+    g_ptr_array_set_size(priv->export_names, 0);
+    return n_dropped;
 }
 
 /* A group is one listing of an image: a YOLO/VOC file, a COCO image entry,

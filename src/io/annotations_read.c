@@ -1,5 +1,5 @@
 /*
- * Makesense.AI exports read into annotations (formats.md, "Makesense.AI
+ * Makesense.AI exports read into annotations (docs/formats.md, "Makesense.AI
  * exports"): YOLO, Pascal VOC, the three CSV layouts, COCO and VGG JSON,
  * loose, in folders or in the zip the browser downloads. This file finds
  * each file's format and opens folders and zips; one file per format reads
@@ -320,7 +320,7 @@ static gboolean read_folder(sf_annotation_set *set, const char *path, GError **e
 
 gboolean sf_annotations_read_path(sf_annotation_set *set, const char *path, GError **error)
 {
-    sf_annotation_set_begin_export(set);
+    sf_annotation_set_begin_named_export(set, path);
     if (sf_export_stopped(set))
         return outcome(set, error);
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {

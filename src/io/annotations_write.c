@@ -1,5 +1,5 @@
 /*
- * Whole-slide annotation files for viewers and pipelines (formats.md,
+ * Whole-slide annotation files for viewers and pipelines (docs/formats.md,
  * "Writing whole-slide annotations"): QuPath GeoJSON, ASAP XML, Aperio
  * ImageScope XML, COCO JSON and a flat CSV. Coordinates are level-0 pixels
  * with the origin at the top-left; each file states which offset, if any,

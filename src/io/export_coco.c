@@ -1,5 +1,5 @@
 /*
- * COCO JSON exports (formats.md): images, then annotations, then
+ * COCO JSON exports (docs/formats.md): images, then annotations, then
  * categories, as Makesense writes them. The annotations need both tables,
  * so they take a pass of their own.
  */

@@ -1,5 +1,5 @@
 /*
- * CSV exports (formats.md): rectangles with a header, points and lines
+ * CSV exports (docs/formats.md): rectangles with a header, points and lines
  * without. Makesense writes no quoting, so a field never holds a comma.
  */
 #include <string.h>

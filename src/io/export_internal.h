@@ -39,6 +39,11 @@ struct sf_annotation_set_private {
     /* Files read as Makesense exports, empty and malformed ones included:
      * not the files ignored as something else. */
     guint n_exports;
+    GHashTable *image_bytes; /* image key -> gint64*, file sizes stated (VGG) */
+    /* Where each export's annotations start in set->annotations, and its
+     * name, for sf_annotation_set_drop_repeats. */
+    GArray *export_starts; /* guint */
+    GPtrArray *export_names;
 };
 
 /* ---- The set (annotation_set.c) ----------------------------------------- */
@@ -73,6 +78,7 @@ gboolean sf_export_register_image(sf_annotation_set *set, sf_export_format forma
                                   const char *image, guint group, const char *location,
                                   const char **first);
 void sf_export_remember_size(sf_annotation_set *set, const char *image, int width, int height);
+void sf_export_remember_bytes(sf_annotation_set *set, const char *image, int64_t bytes);
 /* Whether an image name from an export names a file, never a path. */
 gboolean sf_export_image_name_ok(const char *name);
 

@@ -1,5 +1,5 @@
 /*
- * VGG Image Annotator JSON exports (formats.md): an object keyed by file
+ * VGG Image Annotator JSON exports (docs/formats.md): an object keyed by file
  * name, one entry per image with its regions. VGG states no image size:
  * another file of the export or a manifest must.
  */
@@ -90,6 +90,11 @@ static void read_vgg_entry(sf_annotation_set *set, const char *name, const char 
                           "image '%s' is listed twice in this file; skipped", key);
         return;
     }
+    /* The annotated file's byte count: what can tell a fragment from one
+     * of the same name at another resolution (VGG states no pixel size). */
+    int64_t bytes;
+    if (sf_json_integer(sf_json_member(entry, "size"), &bytes) && bytes > 0)
+        sf_export_remember_bytes(set, image, bytes);
     if (!sf_export_register_image(set, SF_EXPORT_VGG, image, sf_export_new_group(set), where,
                                   &first)) {
         sf_export_problem(set, SF_SKIP_DUPLICATE, n_regions, where,

@@ -1,5 +1,5 @@
 /*
- * Pascal VOC exports: one <stem>.xml per image (formats.md), read as a
+ * Pascal VOC exports: one <stem>.xml per image (docs/formats.md), read as a
  * stream so that a file's size never turns into a tree in memory.
  */
 #include <libxml/parser.h>
@@ -191,6 +191,20 @@ static void scan_voc(sf_annotation_set *set, const char *name, const char *data,
     xmlFreeTextReader(reader);
 }
 
+/* "<object>" or "<object " in the raw text. */
+static guint count_objects(const char *data, size_t length)
+{
+    guint n = 0;
+    const char *end = data + length;
+    for (const char *p = data; p + 8 < end; p++) {
+        p = memchr(p, '<', (size_t)(end - p));
+        if (!p || p + 8 >= end)
+            break;
+        n += !memcmp(p, "<object", 7) && (p[7] == '>' || g_ascii_isspace(p[7]));
+    }
+    return n;
+}
+
 gboolean sf_export_read_voc(sf_annotation_set *set, const char *name, const char *data,
                             size_t length, gboolean in_container)
 {
@@ -215,9 +229,13 @@ gboolean sf_export_read_voc(sf_annotation_set *set, const char *name, const char
     if (sf_export_stopped(set)) {
         /* A limit was passed: nothing more to say about this file. */
     } else if (f.failure.message) {
+        /* The objects after the error were never parsed: count them in the
+         * text, so a file Makesense wrote with a bare '&' in a label costs
+         * what it held, not one. */
         g_autofree char *at = sf_export_line_location(name, f.failure.line);
-        sf_export_problem(set, SF_SKIP_MALFORMED, MAX(n_objects, 1), at, "not well-formed XML: %s",
-                          f.failure.message);
+        guint n_lost = MAX(n_objects, count_objects(data, length));
+        sf_export_problem(set, SF_SKIP_MALFORMED, MAX(n_lost, 1), at, "not well-formed XML: %s%s",
+                          f.failure.message, n_lost > 1 ? "; its objects skipped" : "");
     } else if (f.doctype) {
         sf_export_problem(set, SF_SKIP_MALFORMED, 1, name,
                           "XML with a DOCTYPE is refused (entities are never expanded)");

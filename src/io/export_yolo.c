@@ -1,6 +1,6 @@
 /*
  * YOLO exports: one <stem>.txt per image, a line "cls cx cy w h" per box,
- * values normalised to the image (formats.md). The class is the label's
+ * values normalised to the image (docs/formats.md). The class is the label's
  * position in the project's list, which the export does not hold
  * (--labels gives it).
  */
