@@ -23,6 +23,7 @@ const sf_fuzz_target sf_fuzz_targets[] = {
     {"boxes", sf_fuzz_boxes},
     {"slide", sf_fuzz_slide},
     {"json_read", sf_fuzz_json_read},
+    {"message", sf_fuzz_message},
     {NULL, NULL},
 };
 
