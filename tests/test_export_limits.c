@@ -27,12 +27,6 @@ static char *path_in(const char *dir, const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!text || !strstr(text, part))
-        fail_msg("'%s' not in: %s", part, text ? text : "(null)");
-}
-
 /* Whether the binary runs under ASan: it reserves terabytes of address
  * space, so RLIMIT_AS cannot bound it. */
 static gboolean sanitized(void)
@@ -117,8 +111,8 @@ static void test_yolo_zip_bomb(void **state)
     int code = run_limited(sanitized() ? 0 : (uint64_t)2 << 30, &err, args);
     if (code != SF_EXIT_BAD_INPUT)
         fail_msg("exit %d: %s", code, err);
-    assert_contains(err, "export.zip/s__x0_y0_w100_h100.txt:1000001: more than 1000000 "
-                         "annotations; refused");
+    test_assert_contains(err, "export.zip/s__x0_y0_w100_h100.txt:1000001: more than 1000000 "
+                              "annotations; refused");
     assert_int_equal(lines_in(err), 1);
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
@@ -160,7 +154,7 @@ static void test_zip_member_stating_too_much(void **state)
     int code = run_limited(sanitized() ? 0 : (uint64_t)1 << 30, &err, args);
     if (code != SF_EXIT_BAD_INPUT)
         fail_msg("exit %d: %s", code, err);
-    assert_contains(err, "export.zip/a__x0_y0_w9_h9.txt: the export holds more than 256 MiB");
+    test_assert_contains(err, "export.zip/a__x0_y0_w9_h9.txt: the export holds more than 256 MiB");
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
 
@@ -193,8 +187,8 @@ static void test_out_of_memory_is_exit_1(void **state)
         const char *args[] = {"map", zip, "-o", out, "--to", "csv", NULL};
         int code = run_limited(mb << 20, &err, args);
         if (code == 1) {
-            assert_contains(err, "slidefrag map: ");
-            assert_contains(err, "out of memory");
+            test_assert_contains(err, "slidefrag map: ");
+            test_assert_contains(err, "out of memory");
             assert_int_equal(lines_in(err), 1);
             out_of_memory++;
         } else if (code != 0 && code != 127) {
@@ -256,7 +250,7 @@ static void test_zip_entries_sharing_one_stream(void **state)
     int code = run_limited(sanitized() ? 0 : (uint64_t)2 << 30, &err, args);
     if (code != SF_EXIT_BAD_INPUT)
         fail_msg("exit %d: %s", code, err);
-    assert_contains(err, "shared.zip/a.txt: the export holds more than 256 MiB");
+    test_assert_contains(err, "shared.zip/a.txt: the export holds more than 256 MiB");
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
 
@@ -310,7 +304,7 @@ static void test_devices_and_pipes_as_inputs(void **state)
         int code = run_limited(sanitized() ? 0 : (uint64_t)1 << 30, &err, cases[i].args);
         if (code != cases[i].code)
             fail_msg("case %zu: exit %d, expected %d: %s", i, code, cases[i].code, err);
-        assert_contains(err, cases[i].message);
+        test_assert_contains(err, cases[i].message);
         assert_int_equal(lines_in(err), 1);
     }
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
@@ -475,7 +469,7 @@ static void test_problems_listed_then_counted(void **state)
     const sf_annotation_problem *rest = set->problems->pdata[SF_MAX_LISTED_PROBLEMS];
     assert_int_equal(rest->n_problems, 500);
     assert_int_equal(rest->n_skipped, 500);
-    assert_contains(rest->message, "s__x0_y0_w9_h9.txt:1001: and more problems like the 1000");
+    test_assert_contains(rest->message, "s__x0_y0_w9_h9.txt:1001: and more problems like the 1000");
     assert_int_equal(sf_annotation_set_n_skipped(set), 1500);
 }
 

@@ -266,10 +266,6 @@ typedef struct sf_slide_annotations {
 
 void sf_slide_annotations_free(sf_slide_annotations *slide);
 
-/* Whether a slide stem can name a file inside the output folder (no '/',
- * '\\' or "..", not empty, not hidden). */
-gboolean sf_slide_stem_is_safe(const char *stem);
-
 /*
  * Maps every annotation of `set`: fragment pixel (px, py) lands on
  * (X + px * W / width, Y + py * H / height), with (X, Y, W, H) the

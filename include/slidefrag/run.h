@@ -56,6 +56,17 @@ typedef struct sf_run_params {
 
 void sf_run_params_default(sf_run_params *params);
 
+/*
+ * The µm/px a run works with: the slide's, or a manifest's, when it is a
+ * resolution some scanner could write, else 0 (unknown). A damaged header
+ * can claim 1e-300 µm/px, and 5000 µm² in such pixels is beyond any
+ * integer. 0.001 µm/px is 200 times finer than light microscopy resolves;
+ * 10,000 µm/px puts a whole slide in a handful of pixels.
+ */
+#define SF_MPP_MIN 0.001
+#define SF_MPP_MAX 10000.0
+double sf_run_usable_mpp(double mpp);
+
 /* The parameters as used on a slide of this µm/px (0: unknown): defaults
  * that depend on the slide resolved (see min_area_default). What the
  * manifest records. */
@@ -116,6 +127,7 @@ typedef struct sf_run_result {
     int n_regions;
     int n_fragments;
     double seconds;
+    char *note; /* what the user should know about a finished run, or NULL */
 } sf_run_result;
 
 void sf_run_result_clear(sf_run_result *result);
@@ -127,6 +139,15 @@ void sf_run_result_clear(sf_run_result *result);
  */
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error);
+
+/*
+ * The output folder of each slide under out_root, as `run` and `batch` name
+ * them: OUTDIR/<stem>, or OUTDIR/<stem>-<8 hex digits of a hash of the
+ * absolute path> when several of the paths share a stem or an earlier run
+ * left OUTDIR/<stem> for another slide file; the same on every run, so
+ * that resuming finds them again. n folders, NULL-terminated; g_strfreev.
+ */
+char **sf_run_output_dirs(const char *out_root, const char *const *slide_paths, size_t n);
 
 /* The overview size and level for a target. */
 gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, int *width,

@@ -86,12 +86,6 @@ void sf_slide_annotations_free(sf_slide_annotations *slide)
     g_free(slide);
 }
 
-gboolean sf_slide_stem_is_safe(const char *stem)
-{
-    return stem && *stem && stem[0] != '.' && !strchr(stem, '/') && !strchr(stem, '\\') &&
-           !strstr(stem, "..") && strlen(stem) < 200;
-}
-
 /* Where one image belongs on its slide. */
 typedef struct {
     char *stem;

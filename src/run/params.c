@@ -565,8 +565,3 @@ void sf_run_params_for_mpp(const sf_run_params *params, double mpp, sf_run_param
         out->min_area_fraction = MAX(out->min_area_fraction, SF_MIN_AREA_FRACTION_NO_MPP);
     }
 }
-
-void sf_run_result_clear(sf_run_result *result)
-{
-    g_clear_pointer(&result->output_dir, g_free);
-}

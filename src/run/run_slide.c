@@ -5,8 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io/json_safe.h"
-#include "io/slide_json.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
@@ -20,25 +18,33 @@ static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, g
     return area ? m->value / (microns_per_pixel * microns_per_pixel) : m->value / microns_per_pixel;
 }
 
+/* A count of overview pixels, rounded up. Values past 2^53 are far beyond
+ * any overview (65535^2 < 2^33) and mean the same; beyond int64_t the
+ * conversion would be undefined. */
+static int64_t pixels_ceil(double v)
+{
+    double max = 9007199254740992.0; /* 2^53 */
+    double c = ceil(v - 1e-9);
+    return !(c > 0) ? 0 : c > max ? (int64_t)max : (int64_t)c;
+}
+
 gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide,
                               double overview_scale, sf_detect_params *detect, double *padding_px,
                               GError **error)
 {
+    double slide_mpp = sf_run_usable_mpp(sf_slide_mpp_x(slide));
     sf_run_params resolved;
-    sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &resolved);
+    sf_run_params_for_mpp(params, slide_mpp, &resolved);
     params = &resolved;
-    double mpp = sf_slide_mpp_x(slide) * overview_scale; /* µm per overview pixel */
-    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0) {
-        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                    "%s: the slide does not record its resolution (openslide.mpp-x), so "
-                    "--gap, --min-area and --padding must be given in pixels, not µm",
-                    sf_slide_path(slide));
-        return FALSE;
-    }
+    double mpp = slide_mpp * overview_scale; /* µm per overview pixel */
+    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0)
+        return sf_run_no_mpp_error(slide,
+                                   "--gap, --min-area and --padding must be given in pixels, "
+                                   "not µm",
+                                   error);
     *detect = params->detect;
-    detect->regions.gap = (int64_t)ceil(measure_to_pixels(&params->gap, mpp, FALSE) - 1e-9);
-    detect->regions.min_area =
-        (int64_t)ceil(measure_to_pixels(&params->min_area, mpp, TRUE) - 1e-9);
+    detect->regions.gap = pixels_ceil(measure_to_pixels(&params->gap, mpp, FALSE));
+    detect->regions.min_area = pixels_ceil(measure_to_pixels(&params->min_area, mpp, TRUE));
     detect->regions.min_area_fraction = params->min_area_fraction;
     detect->regions.min_tissue_fraction = params->min_tissue_fraction;
     *padding_px = measure_to_pixels(&params->padding, mpp, FALSE);
@@ -158,13 +164,36 @@ static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, i
 
 /* ---- Outputs ------------------------------------------------------------ */
 
+/* The run's own large buffers (the mask, the figure: one byte or three a
+ * pixel of an overview of up to 65535 x 65535) come from here, so that
+ * running out of memory is exit 1 with a message, not an abort. */
+static gboolean out_of_memory(const char *slide_path, size_t bytes, const char *what,
+                              GError **error)
+{
+    g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory: %zu MB for %s", slide_path,
+                (bytes + (1 << 20) - 1) >> 20, what);
+    return FALSE;
+}
+
+static void *try_alloc(size_t bytes, const char *slide_path, const char *what, GError **error)
+{
+    void *p = g_try_malloc(MAX(bytes, 1));
+    if (!p)
+        out_of_memory(slide_path, bytes, what, error);
+    return p;
+}
+
 static gboolean write_boxes_figure(const char *path, const sf_image *overview,
                                    const sf_regions *found, int quality, GError **error)
 {
     /* The method's figure: component boxes in yellow, final regions in green. */
     static const uint8_t initial_colour[3] = {255, 200, 0};
     static const uint8_t region_colour[3] = {0, 170, 0};
-    g_autofree uint8_t *pixels = g_memdup2(overview->data, overview->stride * overview->height);
+    size_t bytes = overview->stride * overview->height;
+    g_autofree uint8_t *pixels = try_alloc(bytes, path, "the boxes figure", error);
+    if (!pixels)
+        return FALSE;
+    memcpy(pixels, overview->data, bytes);
     sf_image canvas = *overview;
     canvas.data = pixels;
     int thickness = MAX(1, MAX(overview->width, overview->height) / 800);
@@ -174,17 +203,6 @@ static gboolean write_boxes_figure(const char *path, const sf_image *overview,
         sf_draw_box(&canvas, &found->regions[i].box, thickness * 2, region_colour);
     return sf_jpeg_save(path, canvas.data, canvas.width, canvas.height, 3, canvas.stride, quality,
                         error);
-}
-
-static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    sf_json_add_int(b, "x", box->x);
-    sf_json_add_int(b, "y", box->y);
-    sf_json_add_int(b, "w", box->w);
-    sf_json_add_int(b, "h", box->h);
-    json_builder_end_object(b);
 }
 
 /*
@@ -224,22 +242,10 @@ static gboolean same_file(const char *path, const file_stamp *opened, GError **e
     return FALSE;
 }
 
-static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem,
-                      const file_stamp *stamp)
+void sf_run_result_clear(sf_run_result *result)
 {
-    json_builder_set_member_name(b, "slide");
-    json_builder_begin_object(b);
-    /* JSON is UTF-8 and its readers refuse anything else; a file name need
-     * not be. The path is recorded readably, the file stat'ed by its bytes. */
-    g_autofree char *path_text = g_utf8_make_valid(path, -1);
-    sf_json_add_string(b, "path", path_text);
-    sf_json_add_string(b, "name", stem);
-    /* Size and modification time let a resumed batch tell whether the file
-     * it finished earlier is still the same. */
-    sf_json_add_int(b, "file_size", (int64_t)stamp->size);
-    sf_json_add_int(b, "file_mtime", (int64_t)stamp->mtime.tv_sec);
-    sf_slide_json_members(b, slide);
-    json_builder_end_object(b);
+    g_clear_pointer(&result->output_dir, g_free);
+    g_clear_pointer(&result->note, g_free);
 }
 
 char *sf_slide_stem(const char *path)
@@ -261,7 +267,6 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     gint64 start = g_get_monotonic_time(), stage = start;
     double t_open, t_overview, t_detect, t_write, t_fragments;
     g_autofree char *stem = sf_slide_stem(slide_path);
-    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
 
     file_stamp opened = {0};
     gboolean stamped = stamp_file(slide_path, &opened);
@@ -273,6 +278,15 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         return same_file(slide_path, &opened, error);
     t_open = seconds_since(stage);
     step("opened");
+    /* Before anything is written: the stem names every output. */
+    g_autoptr(GError) stem_error = NULL;
+    if (!sf_stem_check(stem, &stem_error)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide's name %s; rename the file, or link to it under another "
+                    "name",
+                    slide_path, stem_error->message);
+        return FALSE;
+    }
 
     /* Geometry and parameters are checked before anything is written. */
     g_auto(sf_overview) ov = {0};
@@ -311,7 +325,9 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
-    g_autofree uint8_t *mask_pixels = g_malloc((size_t)ov_w * ov_h);
+    g_autofree uint8_t *mask_pixels = try_alloc((size_t)ov_w * ov_h, slide_path, "the mask", error);
+    if (!mask_pixels)
+        return FALSE;
     sf_image mask = {mask_pixels, ov_w, ov_h, 1, (size_t)ov_w};
     sf_regions found = {0};
     uint8_t threshold = 0;
@@ -324,7 +340,11 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
 
     /* Regions on level 0 and the fragment each becomes. */
     int n_jobs = (int)found.n_regions;
-    fragment_job *jobs = g_new0(fragment_job, MAX(n_jobs, 1));
+    fragment_job *jobs = g_try_new0(fragment_job, MAX(n_jobs, 1));
+    if (!jobs) {
+        sf_regions_clear(&found);
+        return out_of_memory(slide_path, sizeof *jobs * n_jobs, "the regions", error);
+    }
     gboolean ok = TRUE;
     for (int i = 0; i < n_jobs && ok; i++) {
         fragment_job *job = &jobs[i];
@@ -387,78 +407,69 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     }
 
     if (ok) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "schema", "slidefrag.manifest/1");
-        json_builder_set_member_name(b, "tool");
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "name", "slidefrag");
-        sf_json_add_string(b, "version", SLIDEFRAG_VERSION);
-        json_builder_end_object(b);
-        add_slide(b, slide, abs_path, stem, &opened);
-
-        json_builder_set_member_name(b, "overview");
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "file", overview_name);
-        sf_json_add_string(b, "mask", "mask.png");
-        sf_json_add_string(b, "boxes", "boxes.jpg");
-        sf_json_add_int(b, "level", ov_level);
-        sf_json_add_double(b, "level_downsample", sf_slide_level(slide, ov_level)->downsample);
-        sf_json_add_int(b, "width", ov_w);
-        sf_json_add_int(b, "height", ov_h);
-        sf_json_add_double(b, "scale_x", scale_x);
-        sf_json_add_double(b, "scale_y", scale_y);
-        json_builder_end_object(b);
-
+        g_autoptr(sf_manifest) m = sf_manifest_new();
+        m->tool_version = g_strdup(SLIDEFRAG_VERSION);
+        m->slide_path = sf_manifest_path_text(slide_path);
+        m->slide_name = g_strdup(stem);
+        m->has_file_stamp = TRUE;
+        m->file_size = (int64_t)opened.size;
+        m->file_mtime = (int64_t)opened.mtime.tv_sec;
+        sf_manifest_describe_slide(m, slide);
+        /* The µm/px the run used: an implausible one is recorded as unknown,
+         * so that map and resume read what the run did. */
+        m->mpp_x = sf_run_usable_mpp(m->mpp_x);
+        m->mpp_y = m->mpp_x > 0 ? sf_run_usable_mpp(m->mpp_y) : 0;
+        m->has_overview = TRUE;
+        m->overview = (sf_manifest_overview){
+            .file = g_strdup(overview_name),
+            .level = ov_level,
+            .level_downsample = sf_slide_level(slide, ov_level)->downsample,
+            .width = ov_w,
+            .height = ov_h,
+            .scale_x = scale_x,
+            .scale_y = scale_y,
+        };
         sf_run_params used;
-        sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
-        json_builder_set_member_name(b, "params");
-        json_builder_add_value(b, sf_run_params_to_json(&used));
-        sf_json_add_int(b, "threshold", threshold);
-
-        json_builder_set_member_name(b, "regions");
-        json_builder_begin_array(b);
+        sf_run_params_for_mpp(params, sf_run_usable_mpp(sf_slide_mpp_x(slide)), &used);
+        m->params = sf_run_params_to_json(&used);
+        m->threshold = threshold;
+        m->n_regions = (size_t)n_jobs;
+        m->regions = g_new0(sf_manifest_region, MAX(n_jobs, 1));
         for (int i = 0; i < n_jobs; i++) {
             const fragment_job *job = &jobs[i];
-            json_builder_begin_object(b);
-            sf_json_add_int(b, "id", i);
-            add_box(b, "level0", &job->level0);
-            add_box(b, "overview", &found.regions[i].box);
-            sf_json_add_double(b, "tissue_fraction", found.regions[i].tissue_fraction);
-            json_builder_set_member_name(b, "fragment");
-            json_builder_begin_object(b);
-            g_autofree char *file = g_strconcat("fragments/", job->name, NULL);
-            sf_json_add_string(b, "file", file);
-            sf_json_add_int(b, "width", job->width);
-            sf_json_add_int(b, "height", job->height);
-            sf_json_add_double(b, "downsample", (double)job->level0.w / job->width);
-            sf_json_add_int(b, "level", job->level);
-            json_builder_end_object(b);
-            json_builder_end_object(b);
+            m->regions[i] = (sf_manifest_region){
+                .id = i,
+                .x = job->level0.x,
+                .y = job->level0.y,
+                .w = job->level0.w,
+                .h = job->level0.h,
+                .fragment_file = g_strconcat("fragments/", job->name, NULL),
+                .fragment_name = g_strdup(job->name),
+                .fragment_width = job->width,
+                .fragment_height = job->height,
+                .has_overview = TRUE,
+                .overview = found.regions[i].box,
+                .tissue_fraction = found.regions[i].tissue_fraction,
+                .fragment_downsample = (double)job->level0.w / job->width,
+                .fragment_level = job->level,
+            };
         }
-        json_builder_end_array(b);
-
-        json_builder_set_member_name(b, "timings");
-        json_builder_begin_object(b);
-        sf_json_add_double(b, "open", t_open);
-        sf_json_add_double(b, "overview", t_overview);
-        sf_json_add_double(b, "detect", t_detect);
-        sf_json_add_double(b, "write", t_write);
-        sf_json_add_double(b, "fragments", t_fragments);
-        sf_json_add_double(b, "total", seconds_since(start));
-        json_builder_end_object(b);
-        json_builder_end_object(b);
-
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        g_autofree char *text = sf_json_file_text(root);
+        m->timings = (sf_manifest_timings){t_open,  t_overview,  t_detect,
+                                           t_write, t_fragments, seconds_since(start)};
         g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-        ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
+        ok = sf_manifest_write(m, manifest_path, error);
     }
     if (ok) {
         step("manifest-written");
         sf_slide_folder_forget_pending(folder);
         step("done");
         if (result) {
+            double mpp = sf_slide_mpp_x(slide);
+            if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+                result->note = g_strdup_printf(
+                    "%s: the slide records %g µm/px (openslide.mpp-x), not a plausible "
+                    "resolution (%g .. %g): treated as unknown",
+                    slide_path, mpp, SF_MPP_MIN, SF_MPP_MAX);
             result->output_dir = g_strdup(output_dir);
             result->n_regions = n_jobs;
             result->n_fragments = n_jobs;
@@ -468,6 +479,6 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     for (int i = 0; i < n_jobs; i++)
         g_free(jobs[i].name);
     g_free(jobs);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     return ok;
 }
