@@ -167,8 +167,11 @@ void sf_run_result_clear(sf_run_result *result);
 
 /*
  * Processes one slide into `output_dir` (created; the caller picks a folder
- * per slide). Every file is written under a temporary name and renamed when
- * complete, the manifest last. Errors carry an sf_exit_status.
+ * per slide, sf_run_output_dirs). Fragments are named after the folder:
+ * fragments/<folder name>__x<X>_y<Y>_w<W>_h<H>.jpg, one per tile of each
+ * region. Every file is written under a temporary name and renamed when
+ * complete, the manifest last, once the folder holds exactly what it lists.
+ * Errors carry an sf_exit_status.
  */
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error);
