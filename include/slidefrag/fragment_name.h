@@ -16,8 +16,8 @@ G_BEGIN_DECLS
  * occurrence is used. Returns FALSE when the name does not have that form or
  * a number is out of range (w, h must be > 0; x, y >= 0).
  */
-gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y,
-                                int64_t *w, int64_t *h);
+gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y, int64_t *w,
+                                int64_t *h);
 /* The fragment file name for a slide stem and level-0 box (".jpg"). */
 char *sf_fragment_name_format(const char *stem, int64_t x, int64_t y, int64_t w, int64_t h);
 /* Whether `name` is exactly the name sf_fragment_name_format gives for a
