@@ -3,32 +3,10 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "io/json_safe.h"
-#include "io/slide_json.h"
 #include "slidefrag/error.h"
+#include "slidefrag/manifest.h"
+#include "slidefrag/run.h"
 #include "slidefrag/slide.h"
-
-static JsonNode *describe(const sf_slide *slide)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    sf_json_add_string(b, "path", sf_slide_path(slide));
-    sf_slide_json_members(b, slide);
-    json_builder_set_member_name(b, "associated_images");
-    json_builder_begin_object(b);
-    for (const char *const *name = sf_slide_associated_image_names(slide); name && *name; name++) {
-        int64_t w = 0, h = 0;
-        sf_slide_associated_image_size(slide, *name, &w, &h);
-        json_builder_set_member_name(b, *name);
-        json_builder_begin_object(b);
-        sf_json_add_int(b, "width", w);
-        sf_json_add_int(b, "height", h);
-        json_builder_end_object(b);
-    }
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
 
 static void print_text(const sf_slide *slide)
 {
@@ -36,8 +14,12 @@ static void print_text(const sf_slide *slide)
     printf("vendor:     %s\n", sf_slide_vendor(slide));
     printf("size:       %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT " px (level 0)\n",
            sf_slide_width(slide), sf_slide_height(slide));
-    if (sf_slide_mpp_x(slide) > 0)
-        printf("resolution: %.4f x %.4f µm/px\n", sf_slide_mpp_x(slide), sf_slide_mpp_y(slide));
+    double mpp = sf_slide_mpp_x(slide);
+    if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+        printf("resolution: %g x %g µm/px, not plausible: run treats it as unknown\n", mpp,
+               sf_slide_mpp_y(slide));
+    else if (mpp > 0)
+        printf("resolution: %.4f x %.4f µm/px\n", mpp, sf_slide_mpp_y(slide));
     else
         printf("resolution: unknown (no openslide.mpp-x)\n");
     if (sf_slide_objective_power(slide) > 0)
@@ -57,19 +39,48 @@ static void print_text(const sf_slide *slide)
     }
 }
 
+/* The formats slidefrag reads and their file-name extensions: the list
+ * the Snakefile searches folders with (--json). */
+static void print_formats(gboolean json)
+{
+    int n = 0;
+    const sf_slide_format *formats = sf_slide_formats(&n);
+    if (!json) {
+        for (int i = 0; i < n; i++) {
+            g_autofree char *extensions = g_strjoinv(" ", (char **)formats[i].extensions);
+            printf("%s: %s\n  %s\n", formats[i].name, extensions, formats[i].description);
+        }
+        return;
+    }
+    g_autoptr(JsonNode) root = sf_slide_formats_json();
+    g_autofree char *text = json_to_string(root, TRUE);
+    printf("%s\n", text);
+}
+
 int sf_cmd_info(int argc, char **argv)
 {
-    gboolean json = FALSE;
+    gboolean json = FALSE, formats = FALSE;
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {"formats", 0, 0, G_OPTION_ARG_NONE, &formats,
+         "List the slide formats and file-name extensions slidefrag reads", NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) context = g_option_context_new("SLIDE - describe a slide");
+    g_autoptr(GOptionContext) context =
+        g_option_context_new("SLIDE | --formats - describe a slide, or the formats read");
     g_option_context_add_main_entries(context, entries, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(context, &argc, &argv, &error)) {
         fprintf(stderr, "slidefrag info: %s\n", error->message);
         return SF_EXIT_USAGE;
+    }
+    if (formats) {
+        if (argc != 1) {
+            fprintf(stderr, "slidefrag info: --formats takes no slide\n");
+            return SF_EXIT_USAGE;
+        }
+        print_formats(json);
+        return SF_EXIT_OK;
     }
     if (argc != 2) {
         fprintf(stderr, "slidefrag info: give exactly one slide\n");
@@ -78,10 +89,10 @@ int sf_cmd_info(int argc, char **argv)
     g_autoptr(sf_slide) slide = sf_slide_open(argv[1], &error);
     if (!slide) {
         fprintf(stderr, "slidefrag info: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (json) {
-        g_autoptr(JsonNode) root = describe(slide);
+        g_autoptr(JsonNode) root = sf_slide_info_json(slide);
         g_autofree char *text = json_to_string(root, TRUE);
         printf("%s\n", text);
     } else {

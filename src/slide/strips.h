@@ -1,8 +1,8 @@
 /*
- * The pixels of a level rectangle, read through OpenSlide (or, when the
- * slide has one, the direct TIFF reader of tiff_direct.h) in horizontal
- * strips (split into column chunks when a strip would be too wide), a few
- * strips ahead on worker threads, and composited onto the background.
+ * The pixels of a level rectangle, read through the slide's backend
+ * (backend.h) in horizontal strips (split into column chunks when a strip
+ * would be too wide), a few strips ahead on worker threads, and composited
+ * onto the background.
  * Private to src/slide.
  */
 #pragma once
@@ -28,10 +28,11 @@ typedef struct sf_chunk {
  * each chunk holds at most about `budget` bytes, a few are in flight. When a
  * strip is too wide for the budget it is cut into column chunks and is then
  * no taller than `max_chunked_rows`, as callers keep state for every row of
- * a strip until its last chunk.
+ * a strip until its last chunk. NULL with SF_EXIT_FAILURE when out of
+ * memory.
  */
 sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int64_t c1, int64_t r1,
-                         size_t budget, int64_t max_chunked_rows);
+                         size_t budget, int64_t max_chunked_rows, GError **error);
 /* Stops the workers and frees; the last chunk returned becomes invalid. */
 void sf_strips_free(sf_strips *strips);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_strips, sf_strips_free)
@@ -46,7 +47,7 @@ gboolean sf_strips_chunked(const sf_strips *strips);
 /*
  * The next chunk in strip order, columns left to right within a strip; the
  * previous one is released. NULL at the end, or on error with `error` set
- * (SF_EXIT_SLIDE_READ naming the slide and OpenSlide's or libtiff's message).
+ * (SF_EXIT_SLIDE_READ naming the slide and the backend's cause).
  */
 const sf_chunk *sf_strips_next(sf_strips *strips, GError **error);
 

@@ -82,14 +82,25 @@ static int on_error(TIFF *tif, void *user_data, const char *module, const char *
     return 1;
 }
 
-/* libjpeg reports corrupt entropy-coded data ("Corrupt JPEG data: premature
- * end of data segment") as a warning and decodes on into grey; OpenSlide
- * makes every libjpeg warning fatal, and so does this reader: a tile is
- * read as OpenSlide would read it or not at all. libtiff's own warnings
- * (unknown tags and the like) say nothing about the pixels. */
+/*
+ * Warnings that mean the tile's pixels are not what the file says, made
+ * fatal so that a tile is read as OpenSlide would read it or not at all:
+ *
+ * - "JPEGLib": libjpeg reports corrupt entropy-coded data ("Corrupt JPEG
+ *   data: premature end of data segment") as a warning and decodes on into
+ *   grey; OpenSlide makes every libjpeg warning fatal.
+ * - "JPEGPreDecode": a JPEG smaller than the TIFF tile ("Improper JPEG
+ *   strip/tile size, expected 256x256, got 240x240"). libtiff decodes the
+ *   240 rows it has and returns the full tile size, leaving the rest of the
+ *   buffer as it was (the previous tile, or uninitialised heap); OpenSlide
+ *   refuses the tile ("Dimensional mismatch reading JPEG").
+ *
+ * libtiff's other warnings (unknown tags and the like) say nothing about
+ * the pixels.
+ */
 static int on_warning(TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
-    if (module && !strcmp(module, "JPEGLib"))
+    if (module && (!strcmp(module, "JPEGLib") || !strcmp(module, "JPEGPreDecode")))
         return on_error(tif, user_data, module, fmt, ap);
     return 1;
 }
@@ -265,6 +276,73 @@ sf_tiff_direct *sf_tiff_direct_open(const char *path, const sf_level *levels, in
     return td;
 }
 
+typedef struct {
+    uint32_t width, height;
+    gboolean tiled;
+    sf_level_storage storage;
+} stored_dir;
+
+/* The size and stored bytes of the current directory. */
+static gboolean stored_directory(TIFF *tif, stored_dir *out)
+{
+    gboolean tiled = TIFFIsTiled(tif);
+    uint32_t w = 0, h = 0;
+    uint64_t *counts = NULL;
+    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+    if (!TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) ||
+        !counts)
+        return FALSE;
+    *out = (stored_dir){.width = w, .height = h, .tiled = tiled};
+    uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+    out->storage.pieces = n;
+    for (uint32_t i = 0; i < n; i++) {
+        /* Saturating: hostile counts may sum past 2^64. */
+        out->storage.bytes = counts[i] > UINT64_MAX - out->storage.bytes
+                                 ? UINT64_MAX
+                                 : out->storage.bytes + counts[i];
+        out->storage.missing += counts[i] == 0;
+    }
+    return TRUE;
+}
+
+void sf_tiff_level_storage(const char *path, const sf_level *levels, int n_levels,
+                           sf_level_storage *storage)
+{
+    g_autofree char *why = NULL;
+    tiff_handle *h = handle_open(path, &why);
+    if (!h)
+        return;
+    g_autoptr(GArray) dirs = g_array_new(FALSE, TRUE, sizeof(stored_dir));
+    tdir_t n = TIFFNumberOfDirectories(h->tif);
+    for (tdir_t d = 0; d < n && TIFFSetDirectory(h->tif, d); d++) {
+        stored_dir dir;
+        if (stored_directory(h->tif, &dir))
+            g_array_append_val(dirs, dir);
+    }
+    handle_close(h);
+    for (int i = 0; i < n_levels; i++) {
+        const stored_dir *tiled = NULL, *stripped = NULL;
+        int n_tiled = 0, n_stripped = 0;
+        for (guint d = 0; d < dirs->len; d++) {
+            const stored_dir *t = &g_array_index(dirs, stored_dir, d);
+            if (t->width != levels[i].width || t->height != levels[i].height)
+                continue;
+            if (t->tiled) {
+                tiled = t;
+                n_tiled++;
+            } else {
+                stripped = t;
+                n_stripped++;
+            }
+        }
+        if (n_tiled == 1)
+            storage[i] = tiled->storage;
+        else if (n_tiled == 0 && n_stripped == 1)
+            storage[i] = stripped->storage;
+    }
+}
+
 void sf_tiff_direct_free(sf_tiff_direct *td)
 {
     if (!td)
@@ -382,8 +460,11 @@ static const uint8_t *tile_rgb(sf_tiff_direct *td, tiff_handle *h, int level,
         g_free(h->tile);
         h->tile = kept;
     } else {
+        /* Zeroed, so the buffer never holds stale heap: a decode that
+         * writes less than the tile is refused above, but should one
+         * slip through silently it shows black, not freed memory. */
         if (!h->tile)
-            h->tile = g_malloc(td->tile_bytes);
+            h->tile = g_malloc0(td->tile_bytes);
         tmsize_t size = (tmsize_t)lv->tile_w * lv->tile_h * 3;
         /* A message means libjpeg warned: the pixels are not the tile's. */
         if (TIFFReadEncodedTile(h->tif, index, h->tile, size) != size || h->message[0])

@@ -1,6 +1,0 @@
-#include "slidefrag/error.h"
-
-/* The macro stringifies its first argument: formatting would change it. */
-// clang-format off
-G_DEFINE_QUARK(slidefrag-error-quark, sf_error)
-// clang-format on
