@@ -314,7 +314,7 @@ static void test_ignore(void **state)
     const char *bad[] = {"eval", "-t", truth, "-p", pred, "--ignore", missing, NULL};
     g_autofree char *err = NULL;
     assert_int_equal(test_run_slidefrag(bad, NULL, &err), SF_EXIT_MISSING);
-    assert_contains(err, "nothing.json");
+    test_assert_contains(err, "nothing.json");
     test_remove_tree(dir);
 }
 
