@@ -22,6 +22,20 @@ void test_remove_tree(const char *path);
  * out/err are non-NULL (g_free them). */
 int test_run_slidefrag(const char *const *argv, char **out, char **err);
 
+/* Runs argv[0] (a path, or a name looked up on PATH) in `cwd` (NULL: this
+ * one) with environment `envp` (NULL: this one); returns the exit status
+ * (or 128+signal), captures output when out/err are non-NULL. */
+int test_run(const char *const *argv, const char *cwd, const char *const *envp, char **out,
+             char **err);
+
+/* The commands a `slidefrag --help` text lists, in its order (g_free'd
+ * strings). */
+GPtrArray *test_help_commands(const char *help);
+
+/* Every option spelling ("-o", "--output", ...) that `BINARY COMMAND
+ * --help-all` lists, in its order (g_free'd strings). */
+GPtrArray *test_help_options(const char *binary, const char *command);
+
 /* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
 sf_image test_image_new(int width, int height, int channels);
 void test_image_free(sf_image *image);
