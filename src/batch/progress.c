@@ -56,7 +56,7 @@ static guint n_processed(const sf_progress *progress)
 static void emit_json(JsonBuilder *b)
 {
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *line = json_to_string(root, FALSE);
+    g_autofree char *line = sf_json_text(root, FALSE);
     fprintf(stderr, "%s\n", line);
     fflush(stderr);
 }

@@ -16,7 +16,7 @@
 static void print_answer(JsonBuilder *b)
 {
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *line = json_to_string(root, FALSE);
+    g_autofree char *line = sf_json_text(root, FALSE);
     printf("%s\n", line);
     fflush(stdout);
 }

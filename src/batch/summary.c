@@ -116,9 +116,8 @@ static char *summary_csv(sf_batch_item *const *items, guint n_items)
             g_string_append_printf(out, "%d,%d", item->n_regions, item->n_fragments);
         else
             g_string_append_c(out, ',');
-        char seconds[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append_printf(out, ",%s,",
-                               g_ascii_formatd(seconds, sizeof seconds, "%.3f", item->seconds));
+        char seconds[SF_NUMBER_TEXT_SIZE];
+        g_string_append_printf(out, ",%s,", sf_number_text(seconds, item->seconds));
         csv_field(out, item->output_dir);
         g_string_append(out, "\r\n");
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "io/json_safe.h"
 
 struct sf_batch_workers {
     char *exe;
@@ -30,7 +31,7 @@ sf_batch_workers *sf_batch_workers_new(const char *exe, JsonNode *params, int th
     sf_batch_workers *workers = g_new0(sf_batch_workers, 1);
     workers->exe = g_strdup(exe);
     workers->params = json_node_copy(params);
-    workers->params_json = json_to_string(params, FALSE);
+    workers->params_json = sf_json_text(params, FALSE);
     workers->threads = g_strdup_printf("%d", threads);
     g_mutex_init(&workers->lock);
     workers->running = g_ptr_array_new_with_free_func(g_object_unref);

@@ -82,7 +82,7 @@ int sf_cmd_info(int argc, char **argv)
     }
     if (json) {
         g_autoptr(JsonNode) root = describe(slide);
-        g_autofree char *text = json_to_string(root, TRUE);
+        g_autofree char *text = sf_json_text(root, TRUE);
         printf("%s\n", text);
     } else {
         print_text(slide);

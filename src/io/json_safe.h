@@ -5,10 +5,13 @@
  * overflows the stack and kills the process. Every reader of JSON from a
  * file checks the nesting with sf_json_check_depth first.
  *
- * Writing: it prints a double with "%.17g" and appends ".0" when that has
- * no '.', even after an exponent, so 1e-08 comes out as "1e-08.0", which
- * no JSON reader (json-glib included) accepts. Every double written goes
- * through sf_json_double.
+ * Writing: it prints a double with "%.17g", so 935.6 comes out as
+ * 935.60000000000002, and appends ".0" when that has no '.', even after an
+ * exponent, so 1e-08 comes out as "1e-08.0", which no JSON reader
+ * (json-glib included) accepts. Every JSON text slidefrag writes comes from
+ * sf_json_text, which rewrites each number json-glib printed as the
+ * shortest text that reads back as the same double, valid JSON; CSV and XML
+ * print their numbers with the same sf_number_text.
  */
 #pragma once
 
@@ -31,17 +34,29 @@ gboolean sf_json_check_depth(const char *name, const char *data, size_t length, 
  * the scan stops once the bound passes `limit`. */
 size_t sf_json_depth_bound(const char *data, size_t length, size_t limit, int *line);
 
-/* `value`, or the double next to it toward zero when json-glib would write
- * it as invalid JSON (see above): a change in the 17th digit. */
-double sf_json_double(double value);
+/* Enough for any double sf_number_text writes, with its NUL. */
+#define SF_NUMBER_TEXT_SIZE 32
 
-/* A member of the open object, the one way slidefrag writes members: the
- * double through sf_json_double, a NULL string as null. */
+/*
+ * The shortest decimal text that reads back (strtod) as exactly `value`:
+ * "935.6", "0.1", "1e-08", "6e+18", "2", at most 17 significant digits,
+ * with '.' whatever the locale; -0 is written "0". Non-finite values have
+ * no text in JSON or CSV and are written "null". Returns buf.
+ */
+const char *sf_number_text(char buf[SF_NUMBER_TEXT_SIZE], double value);
+
+/* A member of the open object, the one way slidefrag writes members: a
+ * NULL string as null. */
 void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value);
 void sf_json_add_double(JsonBuilder *b, const char *name, double value);
 void sf_json_add_string(JsonBuilder *b, const char *name, const char *value);
 void sf_json_add_bool(JsonBuilder *b, const char *name, gboolean value);
 
-/* `root` as the files slidefrag writes hold JSON: indented by two spaces,
+/* `root` as JSON text: json-glib's layout (indented by two spaces when
+ * `pretty`, else on one line), every double as sf_number_text writes it and
+ * kept a double ("2.0", not "2"). The one JSON writer. g_free it. */
+char *sf_json_text(JsonNode *root, gboolean pretty);
+
+/* `root` as the files slidefrag writes hold JSON: sf_json_text, indented,
  * ending in a newline. g_free it. */
 char *sf_json_file_text(JsonNode *root);

@@ -301,7 +301,7 @@ static void add_measure(JsonBuilder *b, const char *key, const sf_measure *m, gb
         g_autofree char *text = g_strdup_printf("%.9g%s", m->value, area ? "um2" : "um");
         json_builder_add_string_value(b, text);
     } else {
-        json_builder_add_double_value(b, sf_json_double(m->value));
+        json_builder_add_double_value(b, m->value);
     }
 }
 
