@@ -120,6 +120,13 @@ static void test_without_slidefrag_the_jobs_say_so(void **state)
     assert_true(g_file_get_contents(summary, &csv, NULL, NULL));
     if (!strstr(csv, "failed,cannot run slidefrag: not found on PATH"))
         fail_msg("summary.csv:\n%s", csv);
+    /* The slide's folder was never written: its row names none. */
+    g_auto(GStrv) rows = g_strsplit(csv, "\r\n", -1);
+    assert_non_null(rows[1]);
+    if (!g_str_has_suffix(rows[1], ","))
+        fail_msg("the failed slide's row names a folder: %s", rows[1]);
+    g_autofree char *folder = g_build_filename(root, "slidefrag-out", "cmu-1-small-region", NULL);
+    assert_false(g_file_test(folder, G_FILE_TEST_EXISTS));
     test_remove_tree(root);
 }
 

@@ -151,7 +151,7 @@ static void slide_json(const sf_progress *progress, const sf_batch_item *item)
         sf_json_add_int(b, "fragments", item->n_fragments);
     }
     sf_json_add_double(b, "seconds", item->seconds);
-    sf_json_add_string(b, "output", item->output_dir);
+    sf_json_add_string(b, "output", sf_batch_item_folder(item));
     json_builder_end_object(b);
     emit_json(b);
 }

@@ -23,6 +23,7 @@ struct sf_batch_workers {
     char *threads;
     GMutex lock;
     gboolean stopping;  /* under lock */
+    int cause;          /* the signal the batch was stopped by, under lock */
     GPtrArray *running; /* GSubprocess, under lock */
 };
 
@@ -51,10 +52,12 @@ void sf_batch_workers_free(sf_batch_workers *workers)
     g_free(workers);
 }
 
-void sf_batch_workers_stop(sf_batch_workers *workers, int signal)
+void sf_batch_workers_stop(sf_batch_workers *workers, int cause, int signal)
 {
     g_mutex_lock(&workers->lock);
     workers->stopping = TRUE;
+    if (!workers->cause)
+        workers->cause = cause;
     for (guint i = 0; i < workers->running->len; i++)
         g_subprocess_send_signal(g_ptr_array_index(workers->running, i), signal);
     g_mutex_unlock(&workers->lock);
@@ -193,8 +196,13 @@ static void classify(sf_batch_workers *workers, sf_batch_item *item, GSubprocess
                 item->status = SF_BATCH_OK;
                 return;
             }
+            /* It got SIGTERM from the batch, but what stopped it is what
+             * stopped the batch: Ctrl-C is SIGINT. */
+            g_mutex_lock(&workers->lock);
+            int cause = workers->cause ? workers->cause : sig;
+            g_mutex_unlock(&workers->lock);
             item->status = SF_BATCH_INTERRUPTED;
-            item->error = g_strdup_printf("stopped by %s", sf_batch_signal_name(sig));
+            item->error = g_strdup_printf("stopped by %s", sf_batch_signal_name(cause));
             return;
         }
         g_autofree char *tail = last_line(err);

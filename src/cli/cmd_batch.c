@@ -62,12 +62,12 @@ static void stop(batch *b, int signal)
 {
     if (b->stop_signal) {
         /* A second interruption: the user will not wait any longer. */
-        sf_batch_workers_stop(b->workers, SIGKILL);
+        sf_batch_workers_stop(b->workers, b->stop_signal, SIGKILL);
         return;
     }
     b->stop_signal = signal;
     sf_progress_interrupt(b->progress, signal);
-    sf_batch_workers_stop(b->workers, SIGTERM);
+    sf_batch_workers_stop(b->workers, signal, SIGTERM);
 }
 
 static gboolean on_sigint(gpointer data)
