@@ -99,6 +99,36 @@ void sf_run_result_clear(sf_run_result *result);
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error);
 
+/* ---- Progress ------------------------------------------------------------ */
+
+/* The stages of a run, in their order. */
+typedef enum {
+    SF_RUN_OPENING,
+    SF_RUN_READING_OVERVIEW,
+    SF_RUN_FINDING_TISSUE,
+    SF_RUN_WRITING_OVERVIEW, /* overview, mask and boxes figure */
+    SF_RUN_CUTTING_FRAGMENTS,
+    SF_RUN_WRITING_MANIFEST,
+} sf_run_stage;
+
+/* "opening the slide", "cutting fragments", ... */
+const char *sf_run_stage_text(sf_run_stage stage);
+
+typedef struct sf_run_progress {
+    sf_run_stage stage;
+    int fragments_done, n_fragments; /* known from SF_RUN_CUTTING_FRAGMENTS on */
+    int64_t rows_done, n_rows;       /* fragment rows written, all fragments together */
+} sf_run_progress;
+
+/* Told at the start of every stage and as fragment rows are written. Calls
+ * never overlap, but may come from the run's threads: keep it quick. */
+typedef void (*sf_run_progress_fn)(const sf_run_progress *progress, void *user_data);
+
+/* sf_run_slide, telling `progress` (may be NULL) how it goes. */
+gboolean sf_run_slide_progress(const char *slide_path, const char *output_dir,
+                               const sf_run_params *params, sf_run_progress_fn progress,
+                               void *user_data, sf_run_result *result, GError **error);
+
 /* The overview size and level for a target; used by run and by tune. */
 gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, int *width,
                               int *height, int *level, GError **error);

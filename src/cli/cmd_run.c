@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
+#include "cli/run_progress.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
 
@@ -60,13 +61,18 @@ int sf_cmd_run(int argc, char **argv)
     }
 
     int n_failed = 0, last_code = SF_EXIT_OK;
+    sf_run_display *display = sf_run_display_new();
     for (int i = 1; i < argc; i++) {
         g_autofree char *stem = sf_slide_stem(argv[i]);
         gboolean shared = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem)) > 1;
         g_autofree char *dir = sf_run_output_dir(out_root, argv[i], shared);
         sf_run_result result = {0};
         g_autoptr(GError) slide_error = NULL;
-        if (sf_run_slide(argv[i], dir, &params, &result, &slide_error)) {
+        sf_run_display_slide(display, argv[i], i, argc - 1);
+        gboolean ok = sf_run_slide_progress(argv[i], dir, &params, sf_run_display_update, display,
+                                            &result, &slide_error);
+        sf_run_display_clear(display);
+        if (ok) {
             printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
                    result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
         } else {
@@ -76,6 +82,7 @@ int sf_cmd_run(int argc, char **argv)
         }
         sf_run_result_clear(&result);
     }
+    sf_run_display_free(display);
     if (n_failed == 0)
         return SF_EXIT_OK;
     if (argc - 1 == 1)
