@@ -93,7 +93,8 @@ void sf_run_result_clear(sf_run_result *result);
 
 /*
  * Processes one slide into `output_dir` (created; the caller picks a folder
- * per slide). Every file is written under a temporary name and renamed when
+ * per slide): overview, mask, boxes figure, fragments, report.html and the
+ * manifest. Every file is written under a temporary name and renamed when
  * complete, the manifest last. Errors carry an sf_exit_code.
  */
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
@@ -108,6 +109,7 @@ typedef enum {
     SF_RUN_FINDING_TISSUE,
     SF_RUN_WRITING_OVERVIEW, /* overview, mask and boxes figure */
     SF_RUN_CUTTING_FRAGMENTS,
+    SF_RUN_WRITING_REPORT,
     SF_RUN_WRITING_MANIFEST,
 } sf_run_stage;
 

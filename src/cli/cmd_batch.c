@@ -16,6 +16,7 @@
 #include "cli/run_options.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
+#include "slidefrag/report.h"
 
 typedef struct batch {
     sf_batch_workers *workers;
@@ -149,6 +150,18 @@ static void share_cores(batch_options *o, guint n_to_run)
         o->threads = MAX(1, cores / o->jobs);
 }
 
+/* OUTDIR/report.html: the summary's rows, linking to each slide's page. */
+static gboolean write_report(const char *out_root, GPtrArray *items, GError **error)
+{
+    g_autofree sf_report_row *rows = g_new0(sf_report_row, MAX(items->len, 1));
+    for (guint i = 0; i < items->len; i++) {
+        const sf_batch_item *item = g_ptr_array_index(items, i);
+        rows[i] = (sf_report_row){item->path, sf_batch_item_folder(item),
+                                  sf_batch_status_name(item->status), item->error, item->seconds};
+    }
+    return sf_report_write_index(out_root, rows, items->len, error);
+}
+
 static int run_batch(batch_options *o, const sf_run_params *params, GPtrArray *items)
 {
     g_autoptr(JsonNode) params_json = sf_run_params_to_json(params);
@@ -212,7 +225,8 @@ static int run_batch(batch_options *o, const sf_run_params *params, GPtrArray *i
     g_autoptr(GError) error = NULL;
     g_autofree char *summary_path = g_build_filename(o->out_root, "summary.json", NULL);
     if (!sf_batch_write_summary(o->out_root, (sf_batch_item *const *)items->pdata, items->len,
-                                &error)) {
+                                &error) ||
+        !write_report(o->out_root, items, &error)) {
         fprintf(stderr, "slidefrag batch: %s\n", error->message);
         if (code == SF_EXIT_OK)
             code = error->code;

@@ -7,6 +7,7 @@
 #include "cli/run_progress.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
+#include "slidefrag/report.h"
 
 static int usage_error(GOptionContext *context, const char *message)
 {
@@ -62,16 +63,26 @@ int sf_cmd_run(int argc, char **argv)
 
     int n_failed = 0, last_code = SF_EXIT_OK;
     sf_run_display *display = sf_run_display_new();
+    /* What OUTDIR/report.html lists; `owned` keeps its strings. */
+    sf_report_row *rows = g_new0(sf_report_row, argc);
+    g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
     for (int i = 1; i < argc; i++) {
         g_autofree char *stem = sf_slide_stem(argv[i]);
         gboolean shared = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem)) > 1;
-        g_autofree char *dir = sf_run_output_dir(out_root, argv[i], shared);
+        char *dir = sf_run_output_dir(out_root, argv[i], shared);
+        g_ptr_array_add(owned, dir);
         sf_run_result result = {0};
         g_autoptr(GError) slide_error = NULL;
         sf_run_display_slide(display, argv[i], i, argc - 1);
+        gint64 start = g_get_monotonic_time();
         gboolean ok = sf_run_slide_progress(argv[i], dir, &params, sf_run_display_update, display,
                                             &result, &slide_error);
         sf_run_display_clear(display);
+        sf_report_row *row = &rows[i - 1];
+        row->path = argv[i];
+        row->folder = g_file_test(dir, G_FILE_TEST_IS_DIR) ? dir : NULL;
+        row->seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+        row->status = ok ? "ok" : "failed";
         if (ok) {
             printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
                    result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
@@ -79,10 +90,24 @@ int sf_cmd_run(int argc, char **argv)
             fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
             n_failed++;
             last_code = slide_error->code;
+            row->error = g_strdup(slide_error->message);
+            g_ptr_array_add(owned, (char *)row->error);
         }
         sf_run_result_clear(&result);
     }
     sf_run_display_free(display);
+    /* The index of every slide: written even when some failed, as a batch
+     * writes its summary. */
+    g_autoptr(GError) report_error = NULL;
+    gboolean indexed = g_mkdir_with_parents(out_root, 0777) == 0 &&
+                       sf_report_write_index(out_root, rows, argc - 1, &report_error);
+    g_free(rows);
+    if (!indexed) {
+        fprintf(stderr, "slidefrag run: %s\n",
+                report_error ? report_error->message : "cannot create the output folder");
+        if (n_failed == 0)
+            return SF_EXIT_OUTPUT;
+    }
     if (n_failed == 0)
         return SF_EXIT_OK;
     if (argc - 1 == 1)

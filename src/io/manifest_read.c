@@ -118,6 +118,15 @@ static void region_clear(sf_manifest_region *region)
     g_free(region->fragment_name);
 }
 
+static void entries_free(sf_manifest_entry *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        g_free(entries[i].key);
+        g_free(entries[i].value);
+    }
+    g_free(entries);
+}
+
 void sf_manifest_free(sf_manifest *manifest)
 {
     if (!manifest)
@@ -125,11 +134,175 @@ void sf_manifest_free(sf_manifest *manifest)
     for (size_t i = 0; i < manifest->n_regions; i++)
         region_clear(&manifest->regions[i]);
     g_free(manifest->regions);
+    g_free(manifest->tool_version);
+    g_free(manifest->overview_file);
+    g_free(manifest->mask_file);
+    g_free(manifest->boxes_file);
+    entries_free(manifest->params, manifest->n_params);
+    entries_free(manifest->detection, manifest->n_detection);
+    entries_free(manifest->timings, manifest->n_timings);
+    g_strfreev(manifest->warnings);
+    g_free(manifest->components);
+    for (size_t i = 0; i < manifest->n_rejected; i++)
+        g_free(manifest->rejected[i].reason);
+    g_free(manifest->rejected);
     g_free(manifest->path);
     g_free(manifest->slide_path);
     g_free(manifest->slide_name);
     g_free(manifest->vendor);
     g_free(manifest);
+}
+
+/* A box {"x", "y", "w", "h"} at `node`, named `field` in messages. */
+static gboolean read_box(reader *r, JsonNode *node, const char *field, sf_box *box)
+{
+    if (!JSON_NODE_HOLDS_OBJECT(node))
+        return fail(r, field, "is not an object");
+    JsonObject *object = json_node_get_object(node);
+    g_autofree char *f_x = g_strconcat(field, ".x", NULL);
+    g_autofree char *f_y = g_strconcat(field, ".y", NULL);
+    g_autofree char *f_w = g_strconcat(field, ".w", NULL);
+    g_autofree char *f_h = g_strconcat(field, ".h", NULL);
+    return get_int(r, object, "x", f_x, 0, G_MAXINT64, &box->x) &&
+           get_int(r, object, "y", f_y, 0, G_MAXINT64, &box->y) &&
+           get_int(r, object, "w", f_w, 1, G_MAXINT64, &box->w) &&
+           get_int(r, object, "h", f_h, 1, G_MAXINT64, &box->h);
+}
+
+/* A JSON value as the report shows it. */
+static char *value_text(JsonNode *node)
+{
+    if (JSON_NODE_HOLDS_NULL(node))
+        return g_strdup("null");
+    if (!JSON_NODE_HOLDS_VALUE(node))
+        return sf_json_text(node, FALSE);
+    GType type = json_node_get_value_type(node);
+    if (type == G_TYPE_STRING)
+        return g_strdup(json_node_get_string(node));
+    if (type == G_TYPE_BOOLEAN)
+        return g_strdup(json_node_get_boolean(node) ? "true" : "false");
+    if (type == G_TYPE_INT64)
+        return g_strdup_printf("%" PRId64, json_node_get_int(node));
+    char number[SF_NUMBER_TEXT_SIZE];
+    return g_strdup(sf_number_text(number, json_node_get_double(node)));
+}
+
+/* The members of the optional object `name` as entries, in order. */
+static gboolean read_entries(reader *r, JsonObject *root, const char *name,
+                             sf_manifest_entry **entries, size_t *n)
+{
+    JsonNode *node = member(root, name);
+    if (!node)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_OBJECT(node))
+        return fail(r, name, "is not an object");
+    JsonObject *object = json_node_get_object(node);
+    g_autoptr(GList) names = json_object_get_members(object);
+    *n = g_list_length(names);
+    *entries = g_new0(sf_manifest_entry, MAX(*n, 1));
+    size_t i = 0;
+    for (GList *l = names; l; l = l->next, i++) {
+        (*entries)[i].key = g_strdup(l->data);
+        (*entries)[i].value = value_text(json_object_get_member(object, l->data));
+    }
+    return TRUE;
+}
+
+/* The optional array `name`, or NULL (with *ok FALSE when it is not one). */
+static JsonArray *optional_array(reader *r, JsonObject *root, const char *name, gboolean *ok)
+{
+    JsonNode *node = member(root, name);
+    *ok = TRUE;
+    if (!node)
+        return NULL;
+    if (!JSON_NODE_HOLDS_ARRAY(node)) {
+        *ok = fail(r, name, "is not an array");
+        return NULL;
+    }
+    return json_node_get_array(node);
+}
+
+/* The parts of a manifest only the report uses; all optional. */
+static gboolean read_report_fields(reader *r, JsonObject *root, sf_manifest *m)
+{
+    m->threshold = -1;
+    JsonNode *tool = member(root, "tool");
+    if (tool && JSON_NODE_HOLDS_OBJECT(tool) &&
+        !get_string(r, json_node_get_object(tool), "version", "tool.version", FALSE,
+                    &m->tool_version))
+        return FALSE;
+    JsonNode *overview = member(root, "overview");
+    if (overview) {
+        if (!JSON_NODE_HOLDS_OBJECT(overview))
+            return fail(r, "overview", "is not an object");
+        JsonObject *o = json_node_get_object(overview);
+        int64_t w, h;
+        if (!get_string(r, o, "file", "overview.file", TRUE, &m->overview_file) ||
+            !get_string(r, o, "mask", "overview.mask", FALSE, &m->mask_file) ||
+            !get_string(r, o, "boxes", "overview.boxes", FALSE, &m->boxes_file) ||
+            !get_int(r, o, "width", "overview.width", 1, 65535, &w) ||
+            !get_int(r, o, "height", "overview.height", 1, 65535, &h))
+            return FALSE;
+        m->overview_width = (int)w;
+        m->overview_height = (int)h;
+    }
+    if (member(root, "threshold")) {
+        int64_t t;
+        if (!get_int(r, root, "threshold", "threshold", 0, 255, &t))
+            return FALSE;
+        m->threshold = (int)t;
+    }
+    if (!read_entries(r, root, "params", &m->params, &m->n_params) ||
+        !read_entries(r, root, "detection", &m->detection, &m->n_detection) ||
+        !read_entries(r, root, "timings", &m->timings, &m->n_timings))
+        return FALSE;
+
+    gboolean ok;
+    GPtrArray *warnings = g_ptr_array_new();
+    JsonArray *array = optional_array(r, root, "warnings", &ok);
+    for (guint i = 0; array && i < json_array_get_length(array); i++) {
+        /* A sentence, or an object with one in "message". */
+        JsonNode *w = json_array_get_element(array, i);
+        JsonNode *message =
+            JSON_NODE_HOLDS_OBJECT(w) ? member(json_node_get_object(w), "message") : NULL;
+        g_ptr_array_add(warnings, value_text(message ? message : w));
+    }
+    g_ptr_array_add(warnings, NULL);
+    m->warnings = (char **)g_ptr_array_free(warnings, FALSE);
+    if (!ok)
+        return FALSE;
+
+    array = optional_array(r, root, "components", &ok);
+    if (!ok)
+        return FALSE;
+    m->n_components = array ? json_array_get_length(array) : 0;
+    m->components = g_new0(sf_box, MAX(m->n_components, 1));
+    for (size_t i = 0; i < m->n_components; i++) {
+        g_autofree char *field = g_strdup_printf("components[%zu]", i);
+        if (!read_box(r, json_array_get_element(array, (guint)i), field, &m->components[i]))
+            return FALSE;
+    }
+
+    array = optional_array(r, root, "rejected", &ok);
+    if (!ok)
+        return FALSE;
+    m->n_rejected = array ? json_array_get_length(array) : 0;
+    m->rejected = g_new0(sf_manifest_rejected, MAX(m->n_rejected, 1));
+    for (size_t i = 0; i < m->n_rejected; i++) {
+        g_autofree char *field = g_strdup_printf("rejected[%zu]", i);
+        JsonNode *node = json_array_get_element(array, (guint)i);
+        sf_manifest_rejected *rejected = &m->rejected[i];
+        if (!JSON_NODE_HOLDS_OBJECT(node))
+            return fail(r, field, "is not an object");
+        JsonObject *object = json_node_get_object(node);
+        JsonNode *box = member(object, "overview");
+        g_autofree char *f_box = g_strconcat(field, ".overview", NULL);
+        if (box && !read_box(r, box, f_box, &rejected->box))
+            return FALSE;
+        JsonNode *reason = member(object, "reason");
+        rejected->reason = value_text(reason ? reason : node);
+    }
+    return TRUE;
 }
 
 static gboolean read_slide(reader *r, JsonObject *root, sf_manifest *m)
@@ -203,6 +376,20 @@ static gboolean read_region(reader *r, JsonNode *node, size_t index, sf_manifest
         return FALSE;
     region->fragment_width = (int)fw;
     region->fragment_height = (int)fh;
+    JsonNode *overview = member(object, "overview");
+    g_autofree char *f_overview = g_strconcat(field, ".overview", NULL);
+    if (overview && !read_box(r, overview, f_overview, &region->overview))
+        return FALSE;
+    g_autofree char *f_tissue = g_strconcat(field, ".tissue_fraction", NULL);
+    if (!get_optional_double(r, object, "tissue_fraction", f_tissue, &region->tissue_fraction))
+        return FALSE;
+    if (member(fragment, "level")) {
+        g_autofree char *f_level = g_strconcat(f_frag, ".level", NULL);
+        int64_t level;
+        if (!get_int(r, fragment, "level", f_level, 0, 1000, &level))
+            return FALSE;
+        region->fragment_level = (int)level;
+    }
     region->fragment_name = g_path_get_basename(region->fragment_file);
     if (!*region->fragment_file || !strcmp(region->fragment_name, ".") ||
         !strcmp(region->fragment_name, "/"))
@@ -237,6 +424,12 @@ sf_manifest *sf_manifest_load(const char *path, GError **error)
         g_error_free(local);
         return NULL;
     }
+    return sf_manifest_parse(path, text, length, error);
+}
+
+sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error)
+{
+    GError *local = NULL;
     if (!sf_json_check_depth(path, text, length, error))
         return NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -263,7 +456,7 @@ sf_manifest *sf_manifest_load(const char *path, GError **error)
 
     g_autoptr(sf_manifest) m = g_new0(sf_manifest, 1);
     m->path = g_strdup(path);
-    if (!read_slide(&r, root, m) || !read_regions(&r, root, m))
+    if (!read_slide(&r, root, m) || !read_regions(&r, root, m) || !read_report_fields(&r, root, m))
         return NULL;
     return g_steal_pointer(&m);
 }

@@ -15,6 +15,7 @@
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 #include "slidefrag/manifest.h"
+#include "slidefrag/report.h"
 #include "slidefrag/version.h"
 
 static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, gboolean area)
@@ -69,6 +70,8 @@ const char *sf_run_stage_text(sf_run_stage stage)
         return "writing the overview, mask and boxes";
     case SF_RUN_CUTTING_FRAGMENTS:
         return "cutting fragments";
+    case SF_RUN_WRITING_REPORT:
+        return "writing the report";
     case SF_RUN_WRITING_MANIFEST:
         return "writing the manifest";
     }
@@ -490,7 +493,6 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
     t_fragments = seconds_since(stage);
 
     if (ok) {
-        progress_stage(progress, SF_RUN_WRITING_MANIFEST);
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
         sf_json_add_string(b, "schema", "slidefrag.manifest/1");
@@ -519,6 +521,18 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
         json_builder_set_member_name(b, "params");
         json_builder_add_value(b, sf_run_params_to_json(&used));
         sf_json_add_int(b, "threshold", threshold);
+        /* The connected components' boxes, which the report draws. */
+        json_builder_set_member_name(b, "components");
+        json_builder_begin_array(b);
+        for (size_t i = 0; i < found.n_initial; i++) {
+            json_builder_begin_object(b);
+            sf_json_add_int(b, "x", found.initial[i].x);
+            sf_json_add_int(b, "y", found.initial[i].y);
+            sf_json_add_int(b, "w", found.initial[i].w);
+            sf_json_add_int(b, "h", found.initial[i].h);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
 
         json_builder_set_member_name(b, "regions");
         json_builder_begin_array(b);
@@ -555,7 +569,15 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
 
         g_autoptr(JsonNode) root = json_builder_get_root(b);
         g_autofree char *text = sf_json_file_text(root);
-        ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
+        /* The report is made from the manifest, read back as any reader
+         * would, and written before it: a folder with a manifest has all. */
+        progress_stage(progress, SF_RUN_WRITING_REPORT);
+        g_autoptr(sf_manifest) written =
+            sf_manifest_parse(manifest_path, text, strlen(text), error);
+        ok = written && sf_report_write_slide(written, output_dir, error);
+        progress_stage(progress, SF_RUN_WRITING_MANIFEST);
+        if (ok)
+            ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
     }
     if (ok) {
         remove_stale_fragments(output_dir, jobs, n_jobs);
