@@ -1,8 +1,9 @@
 /*
  * The slide opener on mutated small slides: the input's first byte picks
  * the file name's extension, the rest is the file. A slide that opens must
- * have sane levels, and a small read of it must give pixels or an error,
- * never a crash or a hang.
+ * have sane levels, a small read of it must give pixels or an error, never
+ * a crash or a hang, and no level may promise a read of more work than the
+ * file's bytes can justify (sf_slide_check_read_cost).
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -10,6 +11,7 @@
 
 #include "fuzz.h"
 #include "slidefrag/error.h"
+#include "slide/slide_internal.h"
 #include "slidefrag/slide.h"
 
 static char *slide_dir;
@@ -71,6 +73,18 @@ int sf_fuzz_slide(const uint8_t *data, size_t size)
         const sf_level *level = sf_slide_level(slide, l);
         SF_FUZZ_CHECK(level->width > 0 && level->height > 0);
         SF_FUZZ_CHECK(isfinite(level->downsample) && level->downsample > 0);
+    }
+    /* Whatever the file claims, a whole-level read past a gigapixel is
+     * refused unless the file holds a byte per 65,536 px of it. */
+    for (int l = 0; l < n; l++) {
+        const sf_level *level = sf_slide_level(slide, l);
+        GError *cost = NULL;
+        gboolean allowed = sf_slide_check_read_cost(slide, l, level->width, level->height, &cost);
+        double px = (double)level->width * (double)level->height;
+        if (px > (double)(1 << 30) && px > 65536.0 * (double)size)
+            SF_FUZZ_CHECK(!allowed && cost && cost->code == SF_EXIT_SLIDE_READ);
+        SF_FUZZ_CHECK(allowed == (cost == NULL));
+        g_clear_error(&cost);
     }
     int best = sf_slide_best_level(slide, 4.0);
     SF_FUZZ_CHECK(best >= 0 && best < n);

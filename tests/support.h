@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "slidefrag/core.h"
+#include "slidefrag/manifest.h"
 
 /* Absolute path of a file under fixtures/; g_free it. */
 char *test_fixture(const char *name);
@@ -21,6 +22,16 @@ void test_remove_tree(const char *path);
  * argv[0]); returns its exit status (or 128+signal), captures output when
  * out/err are non-NULL (g_free them). */
 int test_run_slidefrag(const char *const *argv, char **out, char **err);
+/* The same, but the child is ended by SIGALRM (status 128 + 14) when it
+ * runs longer than `seconds` (0: no limit): a hang fails instead of
+ * blocking the suite. */
+int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **out, char **err);
+
+/* As test_run_slidefrag, with a resource limit (setrlimit's `resource`,
+ * soft and hard `value`; value 0: none) applied in the child, stdout
+ * dropped. Past RLIMIT_FSIZE write() fails with EFBIG, as on a full disk,
+ * rather than the default SIGXFSZ killing the child. */
+int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err);
 
 /* Runs argv[0] (a path, or a name looked up on PATH) in `cwd` (NULL: this
  * one) with environment `envp` (NULL: this one); returns the exit status
@@ -53,3 +64,11 @@ void test_assert_error(const GError *error, int code, const char *needle);
 
 /* The names in `dir`, sorted and "|"-separated; g_free it. */
 char *test_dir_entries(const char *dir);
+
+/* A finished slide folder: its manifest loads and lists exactly the
+ * fragments on disk, each decoding whole at the size it records; every
+ * image decodes; no temporary file. Returns the manifest. */
+sf_manifest *test_assert_slide_folder_finished(const char *dir);
+/* The folder a failed run leaves: no manifest, every image left whole, no
+ * temporary file. */
+void test_assert_slide_folder_unfinished(const char *dir);

@@ -1118,6 +1118,22 @@ static void test_xml_attacks_through_the_cli(void **state)
     assert_null(strstr(err, "dosdos"));
 }
 
+/* Windows editors start a text file with a UTF-8 byte order mark; the
+ * first YOLO line was then "\xEF\xBB\xBF0 ..." and its box was lost. */
+static void test_yolo_with_byte_order_mark(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *txt = path_in(fx, "s__x0_y0_w100_h100.txt");
+    write_file(txt, "\xEF\xBB\xBF"
+                    "0 0.5 0.5 0.2 0.2\n1 0.1 0.1 0.1 0.1\n");
+    g_autofree char *out = path_in(fx, "out-bom");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, txt, "-o", out, NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("exit %d: %s", status, err);
+    assert_contains(err, "mapped 2, skipped 0");
+}
+
 static void test_usage(void **state)
 {
     fixture *fx = *state;
@@ -1174,6 +1190,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_reported_and_rest_mapped, setup, teardown),
         cmocka_unit_test(test_nothing_written_outside_out),
         cmocka_unit_test_setup_teardown(test_xml_attacks_through_the_cli, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yolo_with_byte_order_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

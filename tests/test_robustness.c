@@ -57,31 +57,9 @@ typedef struct child_limit {
     rlim_t value;
 } child_limit;
 
-static void apply_limit(gpointer data)
-{
-    const child_limit *limit = data;
-    struct rlimit r = {limit->value, limit->value};
-    setrlimit(limit->resource, &r);
-    /* Past RLIMIT_FSIZE the kernel sends SIGXFSZ, which kills by default;
-     * ignored, write() fails with EFBIG instead, as on a full disk. */
-    signal(SIGXFSZ, SIG_IGN);
-}
-
 static int run_limited(const child_limit *limit, char **err, const char *const *args)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (char *)SLIDEFRAG_BINARY);
-    for (const char *const *a = args; *a; a++)
-        g_ptr_array_add(argv, (char *)*a);
-    g_ptr_array_add(argv, NULL);
-    int wait_status = 0;
-    GError *error = NULL;
-    gboolean ok = g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               apply_limit, (gpointer)limit, NULL, err, &wait_status, &error);
-    g_ptr_array_free(argv, TRUE);
-    if (!ok)
-        fail_msg("cannot run slidefrag: %s", error->message);
-    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+    return test_run_slidefrag_limited(limit->resource, limit->value, args, err);
 }
 
 /* ---- Checking outputs ---------------------------------------------------- */
@@ -113,84 +91,6 @@ static char *bad_slide(const char *name)
 static void write_text(const char *path, const char *text)
 {
     assert_true(g_file_set_contents(path, text, -1, NULL));
-}
-
-/* Every image file of a slide folder decodes completely. */
-static void assert_images_whole(const char *dir)
-{
-    static const char *const names[] = {"overview.jpg", "boxes.jpg"};
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *path = path_in(dir, names[i]);
-        if (!g_file_test(path, G_FILE_TEST_EXISTS))
-            continue;
-        int w, h;
-        g_autoptr(GError) error = NULL;
-        g_autofree uint8_t *pixels = sf_jpeg_load(path, &w, &h, &error);
-        if (!pixels)
-            fail_msg("%s", error->message);
-    }
-    g_autofree char *mask = path_in(dir, "mask.png");
-    if (g_file_test(mask, G_FILE_TEST_EXISTS)) {
-        int w, h;
-        g_autoptr(GError) error = NULL;
-        g_autofree uint8_t *pixels = sf_png_load(mask, 1, &w, &h, &error);
-        if (!pixels)
-            fail_msg("%s", error->message);
-    }
-    g_autofree char *fragments = path_in(dir, "fragments");
-    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
-    const char *name;
-    while (listing && (name = g_dir_read_name(listing))) {
-        g_autofree char *path = path_in(fragments, name);
-        int w, h;
-        g_autoptr(GError) error = NULL;
-        g_autofree uint8_t *pixels = sf_jpeg_load(path, &w, &h, &error);
-        if (!pixels)
-            fail_msg("%s", error->message);
-    }
-}
-
-/* A finished slide folder: its manifest lists exactly the fragments on
- * disk, each of the size it records. Returns the manifest. */
-static sf_manifest *assert_finished(const char *dir)
-{
-    g_autofree char *manifest_path = path_in(dir, "manifest.json");
-    g_autoptr(GError) error = NULL;
-    sf_manifest *manifest = sf_manifest_load(manifest_path, &error);
-    if (!manifest)
-        fail_msg("%s", error->message);
-    g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
-    for (size_t i = 0; i < manifest->n_regions; i++) {
-        const sf_manifest_region *r = &manifest->regions[i];
-        g_autofree char *path = path_in(dir, r->fragment_file);
-        int w = 0, h = 0;
-        g_autoptr(GError) load_error = NULL;
-        g_autofree uint8_t *pixels = sf_jpeg_load(path, &w, &h, &load_error);
-        if (!pixels)
-            fail_msg("manifest lists %s: %s", r->fragment_file, load_error->message);
-        assert_int_equal(w, r->fragment_width);
-        assert_int_equal(h, r->fragment_height);
-        g_hash_table_add(listed, r->fragment_name);
-    }
-    g_autofree char *fragments = path_in(dir, "fragments");
-    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
-    assert_non_null(listing);
-    const char *name;
-    while ((name = g_dir_read_name(listing)))
-        if (!g_hash_table_contains(listed, name))
-            fail_msg("%s/%s is not in the manifest", fragments, name);
-    assert_images_whole(dir);
-    test_assert_no_partial_files(dir);
-    return manifest;
-}
-
-/* The folder a failed run leaves: no manifest, nothing half-written. */
-static void assert_unfinished(const char *dir)
-{
-    g_autofree char *manifest_path = path_in(dir, "manifest.json");
-    assert_false(g_file_test(manifest_path, G_FILE_TEST_EXISTS));
-    assert_images_whole(dir);
-    test_assert_no_partial_files(dir);
 }
 
 /* ---- Slides: one row each ------------------------------------------------- */
@@ -241,6 +141,13 @@ static const slide_row slide_rows[] = {
     {"slide_directory_loop", "loop.svs", NULL, SF_EXIT_SLIDE_OPEN, "not a slide", FALSE},
     {"slide_directory_self_loop", "self-loop.svs", NULL, SF_EXIT_SLIDE_OPEN, "not a slide", FALSE},
     {"slide_dangling_symlink", "dangling.svs", NULL, SF_EXIT_MISSING, "No such file", FALSE},
+    /* Reading a FIFO waits for a writer: refused before it is opened. */
+    {"slide_fifo", "fifo.svs", NULL, SF_EXIT_MISSING, "not a regular file (a FIFO)", FALSE},
+    /* Every tile missing: OpenSlide would paint 10^12 px of background. */
+    {"slide_claims_1e12_px_without_tiles", "huge-no-tiles.svs", NULL, SF_EXIT_SLIDE_READ,
+     "level 0 stores 0 bytes of pixels (954529 of 954529 tiles missing) for a read of "
+     "1000000 x 1000000 px",
+     FALSE},
     {"slide_one_pixel", "one-pixel.tiff", NULL, SF_EXIT_OK, NULL, FALSE},
     {"slide_levels_below_one_tile", "sub-tile.tiff", "--min-area 0", SF_EXIT_OK, NULL, FALSE},
     {"slide_16px_in_one_tile", "small.svs", "--min-area 0", SF_EXIT_OK, NULL, FALSE},
@@ -261,10 +168,8 @@ static void test_slide_row(void **state)
         argv[n++] = *o;
     argv[n] = NULL;
     g_autofree char *std_out = NULL, *err = NULL;
-    gint64 start = g_get_monotonic_time();
-    int code = test_run_slidefrag(argv, &std_out, &err);
     /* Never a hang: every one of these is a small file. */
-    assert_true(g_get_monotonic_time() - start < 60 * G_USEC_PER_SEC);
+    int code = test_run_slidefrag_within(argv, 60, &std_out, &err);
     if (code != row->code)
         fail_msg("%s: exit %d, expected %d; stderr: %s", row->file, code, row->code, err);
     g_autofree char *stem = g_path_get_basename(slide);
@@ -273,7 +178,7 @@ static void test_slide_row(void **state)
         *dot = '\0';
     g_autofree char *dir = path_in(out, stem);
     if (row->code == SF_EXIT_OK) {
-        g_autoptr(sf_manifest) manifest = assert_finished(dir);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
         return;
     }
     /* "slidefrag run: <path>: <cause>" on a line of its own (libtiff may
@@ -283,7 +188,7 @@ static void test_slide_row(void **state)
     if (!g_str_has_prefix(err, line) && !strstr(err, later_line))
         fail_msg("no line '%s...' in: %s", line, err);
     assert_contains(strstr(err, line), row->cause);
-    assert_unfinished(dir);
+    test_assert_slide_folder_unfinished(dir);
     g_autofree char *overview = path_in(dir, "overview.jpg");
     assert_int_equal(g_file_test(overview, G_FILE_TEST_EXISTS), row->overview_left);
     test_assert_no_partial_files(out);
@@ -302,7 +207,7 @@ static void test_slide_zero_length_tile(void **state)
                               "--overview-format", "png", NULL),
                      SF_EXIT_OK);
     g_autofree char *dir = path_in(out, "zero-tile");
-    g_autoptr(sf_manifest) manifest = assert_finished(dir);
+    g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
     g_autofree char *overview_path = path_in(dir, "overview.png");
     sf_image overview = test_image_load_png(overview_path, 3);
     /* Tile 14 is level-0 x 960..1200, y 240..480; its inner part in the
@@ -338,6 +243,36 @@ static void test_slide_zero_length_tile(void **state)
     test_image_free(&reference);
 }
 
+/* A FIFO named as a slide hangs nothing: info refuses it, and batch runs
+ * the other slide and reports the FIFO failed. */
+static void test_slide_fifo_info_and_batch(void **state)
+{
+    (void)state;
+    g_autofree char *fifo = bad_slide("fifo.svs");
+    g_autofree char *err = NULL;
+    const char *info[] = {"info", fifo, NULL};
+    int code = test_run_slidefrag_within(info, 60, NULL, &err);
+    if (code != SF_EXIT_MISSING)
+        fail_msg("info: exit %d: %s", code, err);
+    g_autofree char *line = g_strdup_printf("%s: not a regular file (a FIFO)", fifo);
+    assert_contains(err, line);
+
+    g_autofree char *small = test_fixture("small.svs");
+    g_autofree char *out = new_dir("fifo-batch");
+    g_autofree char *batch_err = NULL;
+    const char *batch[] = {"batch", fifo,      small,        "-o", out, "--jobs",
+                           "1",     "--quiet", "--min-area", "0",  NULL};
+    code = test_run_slidefrag_within(batch, 60, NULL, &batch_err);
+    if (code != SF_EXIT_SOME_FAILED)
+        fail_msg("batch: exit %d: %s", code, batch_err);
+    g_autofree char *summary_path = path_in(out, "summary.json");
+    g_autofree char *summary = NULL;
+    assert_true(g_file_get_contents(summary_path, &summary, NULL, NULL));
+    assert_contains(summary, "not a regular file (a FIFO)");
+    g_autofree char *manifest = g_build_filename(out, "small", "manifest.json", NULL);
+    assert_true(g_file_test(manifest, G_FILE_TEST_IS_REGULAR));
+}
+
 /* Spaces, quotes, non-ASCII and shell metacharacters reach no shell: the
  * folder and fragments carry the name as it is, and "$(touch pwned)" ran
  * nowhere. */
@@ -356,7 +291,7 @@ static void test_slide_name_with_metacharacters(void **state)
         fail_msg("exit %d: %s", code, err);
     g_autofree char *stem = g_strndup(name, strlen(name) - strlen(".svs"));
     g_autofree char *dir = path_in(out, stem);
-    g_autoptr(sf_manifest) manifest = assert_finished(dir);
+    g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
     assert_string_equal(manifest->slide_name, stem);
     assert_true(manifest->n_regions > 0);
     assert_true(g_str_has_prefix(manifest->regions[0].fragment_name, stem));
@@ -380,7 +315,7 @@ static void test_slide_name_not_utf8(void **state)
     g_autofree char *err = NULL;
     assert_int_equal(run_args(NULL, &err, "run", slide, "-o", out, "--min-area", "0", NULL), 0);
     g_autofree char *dir = path_in(out, "bad\xef\xbf\xbd\xef\xbf\xbdname");
-    g_autoptr(sf_manifest) manifest = assert_finished(dir);
+    g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
     assert_true(g_utf8_validate(manifest->slide_path, -1, NULL));
     /* eval reads it back. */
     g_autofree char *manifest_path = path_in(dir, "manifest.json");
@@ -407,7 +342,7 @@ static void test_slide_name_of_dots(void **state)
         g_autofree char *slide = path_in(top, names[i]);
         assert_int_equal(run_args(NULL, NULL, "run", slide, "-o", out, NULL), 0);
         g_autofree char *dir = path_in(out, names[i]);
-        g_autoptr(sf_manifest) manifest = assert_finished(dir);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
     }
     /* Nothing but the two slides and OUTDIR in the folder above it. */
     g_autofree char *entries = test_dir_entries(top);
@@ -489,7 +424,7 @@ static void check_disk_full(rlim_t limit, const char *failing, const char *name)
     assert_contains(err, "cannot write");
     assert_contains(err, failing);
     g_autofree char *dir = path_in(out, "cmu-1-small-region");
-    assert_unfinished(dir);
+    test_assert_slide_folder_unfinished(dir);
 }
 
 /* A full disk (RLIMIT_FSIZE: writes past 200 kB fail with EFBIG) while the
@@ -519,9 +454,11 @@ static void test_output_replaces_earlier_run(void **state)
                               "--min-area", "0", "--fragment-max-size", "128", NULL),
                      0);
     g_autofree char *dir = path_in(out, "cmu-1-small-region");
-    g_autoptr(sf_manifest) first = assert_finished(dir);
-    /* What a run killed mid-write leaves. */
-    g_autofree char *stale_part = g_build_filename(dir, "fragments", ".x.jpg.AbC123.part", NULL);
+    g_autoptr(sf_manifest) first = test_assert_slide_folder_finished(dir);
+    /* What a run killed mid-write leaves (the temporary files of its own
+     * outputs: others are not slidefrag's, see test_run_folder). */
+    g_autofree char *stale_part = g_build_filename(
+        dir, "fragments", ".cmu-1-small-region__x0_y0_w9_h9.jpg.AbC123.part", NULL);
     g_autofree char *stale_overview = path_in(dir, ".overview.jpg.XyZ789.part");
     write_text(stale_part, "half");
     write_text(stale_overview, "half");
@@ -530,7 +467,7 @@ static void test_output_replaces_earlier_run(void **state)
                               "--min-area", "0", "--padding", "9", "--fragment-max-size", "128",
                               NULL),
                      0);
-    g_autoptr(sf_manifest) second = assert_finished(dir);
+    g_autoptr(sf_manifest) second = test_assert_slide_folder_finished(dir);
     /* Padding moved every box: none of the first run's names remain. */
     for (size_t i = 0; i < first->n_regions; i++) {
         g_autofree char *old = path_in(dir, first->regions[i].fragment_file);
@@ -576,7 +513,7 @@ static void test_output_two_runs_at_once(void **state)
         finish_run(a);
         finish_run(b);
         g_autofree char *dir = path_in(out, "cmu-1-small-region");
-        g_autoptr(sf_manifest) manifest = assert_finished(dir);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
         assert_true(manifest->n_regions > 0);
     }
 }
@@ -598,7 +535,7 @@ static void check_threads_refused(const char *slide, const char *stem, const cha
     if (code != 0)
         fail_msg("%s: exit %d: %s", slide, code, err);
     g_autofree char *dir = path_in(out, stem);
-    g_autoptr(sf_manifest) manifest = assert_finished(dir);
+    g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
     assert_true(manifest->n_regions >= min_regions);
 }
 
@@ -701,7 +638,7 @@ static void test_options_gap_larger_than_slide(void **state)
                               "--min-area", "0", "--gap", "100000", NULL),
                      0);
     g_autofree char *dir = path_in(out, "cmu-1-small-region");
-    g_autoptr(sf_manifest) merged = assert_finished(dir);
+    g_autoptr(sf_manifest) merged = test_assert_slide_folder_finished(dir);
     assert_int_equal(merged->n_regions, 1);
 
     g_autofree char *out2 = new_dir("gap-none");
@@ -709,7 +646,7 @@ static void test_options_gap_larger_than_slide(void **state)
                               "--min-area", "0", NULL),
                      0);
     g_autofree char *dir2 = path_in(out2, "cmu-1-small-region");
-    g_autoptr(sf_manifest) apart = assert_finished(dir2);
+    g_autoptr(sf_manifest) apart = test_assert_slide_folder_finished(dir2);
     assert_true(apart->n_regions > 1);
     const sf_manifest_region *m = &merged->regions[0];
     for (size_t i = 0; i < apart->n_regions; i++) {
@@ -730,7 +667,7 @@ static void test_options_tiny_values_in_manifest(void **state)
                               "--min-tissue-fraction", "1e-300", NULL),
                      0);
     g_autofree char *dir = path_in(out, "small");
-    g_autoptr(sf_manifest) manifest = assert_finished(dir);
+    g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
     g_autofree char *manifest_path = path_in(dir, "manifest.json");
     g_autofree char *out2 = new_dir("tiny-values-again");
     g_autofree char *err = NULL;
@@ -774,7 +711,7 @@ static void test_json_100_mb(void **state)
     assert_int_equal(g_unlink(path), 0);
 }
 
-/* An export over the 1 GiB limit is refused from its size, unread (a
+/* An export over the 256 MiB limit is refused from its size, unread (a
  * sparse file: no disk used). */
 static void test_json_over_size_limit(void **state)
 {
@@ -860,7 +797,7 @@ static void test_json_deeply_nested_manifest_on_resume(void **state)
                         "--min-area", "0", "--quiet", NULL);
     if (code != SF_EXIT_OK)
         fail_msg("exit %d: %s", code, err);
-    g_autoptr(sf_manifest) done = assert_finished(folder);
+    g_autoptr(sf_manifest) done = test_assert_slide_folder_finished(folder);
     assert_int_equal(done->n_regions, 1);
 }
 
@@ -956,6 +893,7 @@ int main(void)
     }
     const struct CMUnitTest others[] = {
         cmocka_unit_test(test_slide_zero_length_tile),
+        cmocka_unit_test(test_slide_fifo_info_and_batch),
         cmocka_unit_test(test_slide_name_with_metacharacters),
         cmocka_unit_test(test_slide_name_not_utf8),
         cmocka_unit_test(test_slide_name_of_dots),

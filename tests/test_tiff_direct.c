@@ -15,8 +15,10 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <openslide.h> /* the oracle the direct reader is checked against */
 #include <tiffio.h>
 
+#include "slide/backend_openslide.h"
 #include "slide/slide_internal.h"
 #include "slide/tiff_direct.h"
 #include "slidefrag/error.h"
@@ -110,7 +112,7 @@ static uint32_t *openslide_pixels(sf_slide *slide, int level, int64_t lx, int64_
                                   int64_t h)
 {
     double ds = sf_slide_level(slide, level)->downsample;
-    openslide_t *osr = sf_slide_handle(slide);
+    openslide_t *osr = sf_slide_openslide_handle(slide);
     uint32_t *pixels = g_new(uint32_t, (size_t)w * h);
     openslide_read_region(osr, pixels, llround(lx * ds), llround(ly * ds), level, w, h);
     assert_null(openslide_get_error(osr));

@@ -1,5 +1,6 @@
 /*
- * Reading whole-slide images through OpenSlide with bounded memory.
+ * Reading whole-slide images with bounded memory, through interchangeable
+ * backends (OpenSlide and slidefrag's own readers).
  */
 #pragma once
 
@@ -15,11 +16,31 @@ typedef struct sf_level {
     double downsample; /* level-0 pixels per level pixel, as OpenSlide reports */
 } sf_level;
 
-/* Opens a slide. Errors: SF_EXIT_MISSING (no such file / unreadable),
- * SF_EXIT_SLIDE_OPEN (not a slide OpenSlide recognises, or it failed). */
+/* Opens a slide. Errors: SF_EXIT_MISSING (no such file, unreadable, not a
+ * regular file), SF_EXIT_SLIDE_OPEN (no backend takes it, or it failed). */
 sf_slide *sf_slide_open(const char *path, GError **error);
 void sf_slide_close(sf_slide *slide);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_slide, sf_slide_close)
+
+/* One family of files a backend reads, for `info --formats`. */
+typedef struct sf_slide_format {
+    const char *name;              /* "openslide", ... */
+    const char *description;       /* one line */
+    const char *const *extensions; /* lower case with the dot, NULL-terminated */
+} sf_slide_format;
+
+/* The formats, in the order they are tried on a file; *n of them. */
+const sf_slide_format *sf_slide_formats(int *n);
+/*
+ * Every file-name extension (lower case, with the dot) of the files
+ * slidefrag opens as slides, NULL-terminated, without repeats: the one list
+ * that folder searches, the Snakefile (`slidefrag info --formats --json`),
+ * annotation file stems and the docs use.
+ */
+const char *const *sf_slide_extensions(void);
+/* The length of the slide extension `name` ends with (any case), 0 when it
+ * ends with none; a name that is only the extension has none. */
+size_t sf_slide_extension_length(const char *name);
 
 const char *sf_slide_path(const sf_slide *slide);
 const char *sf_slide_vendor(const sf_slide *slide); /* "aperio", "generic-tiff", ... */

@@ -31,9 +31,6 @@ void sf_batch_item_free(sf_batch_item *item);
 
 /* ---- inputs.c ---------------------------------------------------------- */
 
-/* Whether a file name has one of the slide extensions scanned in folders. */
-gboolean sf_batch_is_slide_name(const char *name);
-
 /*
  * Expands command-line inputs into absolute slide paths: a folder is searched
  * recursively for slide extensions (sorted, dot files skipped), "@FILE" reads
@@ -53,10 +50,6 @@ GPtrArray *sf_batch_collect_inputs(const char *const *inputs, GError **error);
  */
 gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNode *params,
                           int *n_regions, int *n_fragments);
-
-/* Removes the temporary "*.part" files a killed run left in output_dir and
- * its fragments folder. */
-void sf_batch_remove_partial_files(const char *output_dir);
 
 /* ---- summary.c --------------------------------------------------------- */
 

@@ -7,23 +7,7 @@
 #include "batch/batch.h"
 #include "io/folder.h"
 #include "slidefrag/error.h"
-
-/* The extensions OpenSlide's formats use for the file that opens a slide
- * (MIRAX and VMS data files live beside them under other names). */
-static const char *const slide_extensions[] = {
-    ".svs", ".tif", ".tiff", ".ndpi", ".vms", ".vmu", ".scn", ".mrxs", ".svslide", ".bif",
-};
-
-gboolean sf_batch_is_slide_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name)
-        return FALSE;
-    for (size_t i = 0; i < G_N_ELEMENTS(slide_extensions); i++)
-        if (!g_ascii_strcasecmp(dot, slide_extensions[i]))
-            return TRUE;
-    return FALSE;
-}
+#include "slidefrag/slide.h"
 
 typedef struct collector {
     GPtrArray *paths;    /* absolute paths, in order */
@@ -81,7 +65,7 @@ static gboolean search_folder(collector *c, const char *folder, GPtrArray *found
         if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
             ok = search_folder(c, path, found, error);
             g_free(path);
-        } else if (sf_batch_is_slide_name(name) && g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        } else if (sf_slide_extension_length(name) && g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
             g_ptr_array_add(found, path);
         } else {
             g_free(path);

@@ -87,25 +87,3 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     *n_fragments = fragments;
     return TRUE;
 }
-
-static void remove_partial_in(const char *dir)
-{
-    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-    if (!listing)
-        return;
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        /* The pattern of sf_output_create's temporary names. */
-        if (name[0] == '.' && g_str_has_suffix(name, ".part")) {
-            g_autofree char *path = g_build_filename(dir, name, NULL);
-            g_unlink(path);
-        }
-    }
-}
-
-void sf_batch_remove_partial_files(const char *output_dir)
-{
-    g_autofree char *fragments = g_build_filename(output_dir, "fragments", NULL);
-    remove_partial_in(output_dir);
-    remove_partial_in(fragments);
-}

@@ -15,6 +15,7 @@
 
 #include "batch/batch.h"
 #include "io/json_safe.h"
+#include "run/run_internal.h"
 
 struct sf_batch_workers {
     char *exe;
@@ -270,6 +271,8 @@ void sf_batch_workers_run(sf_batch_workers *workers, sf_batch_item *item)
     g_object_unref(child);
     item->seconds = seconds_since(start);
     /* A killed child leaves its temporary files; nothing else will. */
-    if (item->status != SF_BATCH_OK)
-        sf_batch_remove_partial_files(item->output_dir);
+    if (item->status != SF_BATCH_OK) {
+        g_autofree char *stem = sf_slide_stem(item->path);
+        sf_slide_folder_clean_killed(item->output_dir, stem);
+    }
 }

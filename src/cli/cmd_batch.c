@@ -258,13 +258,12 @@ int sf_cmd_batch(int argc, char **argv)
     g_autoptr(GOptionContext) context =
         g_option_context_new("INPUT... - run many slides in parallel");
     g_option_context_set_summary(
-        context, "INPUT is a slide, a folder (searched recursively for .svs .tif .tiff .ndpi\n"
-                 ".vms .vmu .scn .mrxs .svslide .bif) or @FILE listing one path per line.\n"
+        context, "INPUT is a slide, a folder (searched recursively for the slide extensions\n"
+                 "'slidefrag info --formats' lists) or @FILE listing one path per line.\n"
                  "Writes OUTDIR/<stem>/ per slide as 'run' does, and OUTDIR/summary.json\n"
                  "and summary.csv. Exit status: 0 all done, 7 some failed, 130/143\n"
                  "interrupted by SIGINT/SIGTERM.");
-    g_option_context_add_main_entries(context, entries, NULL);
-    g_option_context_add_group(context, sf_run_option_group(&o.run));
+    sf_run_options_add(context, entries, &o.run);
 
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(context, &argc, &argv, &error)) {

@@ -57,19 +57,70 @@ static void print_text(const sf_slide *slide)
     }
 }
 
+/* The formats slidefrag reads and their file-name extensions: the list
+ * the Snakefile searches folders with (--json). */
+static void print_formats(gboolean json)
+{
+    int n = 0;
+    const sf_slide_format *formats = sf_slide_formats(&n);
+    if (!json) {
+        for (int i = 0; i < n; i++) {
+            g_autofree char *extensions = g_strjoinv(" ", (char **)formats[i].extensions);
+            printf("%s: %s\n  %s\n", formats[i].name, extensions, formats[i].description);
+        }
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "formats");
+    json_builder_begin_array(b);
+    for (int i = 0; i < n; i++) {
+        json_builder_begin_object(b);
+        sf_json_add_string(b, "name", formats[i].name);
+        sf_json_add_string(b, "description", formats[i].description);
+        json_builder_set_member_name(b, "extensions");
+        json_builder_begin_array(b);
+        for (const char *const *e = formats[i].extensions; *e; e++)
+            json_builder_add_string_value(b, *e);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "extensions");
+    json_builder_begin_array(b);
+    for (const char *const *e = sf_slide_extensions(); *e; e++)
+        json_builder_add_string_value(b, *e);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *text = json_to_string(root, TRUE);
+    printf("%s\n", text);
+}
+
 int sf_cmd_info(int argc, char **argv)
 {
-    gboolean json = FALSE;
+    gboolean json = FALSE, formats = FALSE;
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
+        {"formats", 0, 0, G_OPTION_ARG_NONE, &formats,
+         "List the slide formats and file-name extensions slidefrag reads", NULL},
         {NULL},
     };
-    g_autoptr(GOptionContext) context = g_option_context_new("SLIDE - describe a slide");
+    g_autoptr(GOptionContext) context =
+        g_option_context_new("SLIDE | --formats - describe a slide, or the formats read");
     g_option_context_add_main_entries(context, entries, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(context, &argc, &argv, &error)) {
         fprintf(stderr, "slidefrag info: %s\n", error->message);
         return SF_EXIT_USAGE;
+    }
+    if (formats) {
+        if (argc != 1) {
+            fprintf(stderr, "slidefrag info: --formats takes no slide\n");
+            return SF_EXIT_USAGE;
+        }
+        print_formats(json);
+        return SF_EXIT_OK;
     }
     if (argc != 2) {
         fprintf(stderr, "slidefrag info: give exactly one slide\n");

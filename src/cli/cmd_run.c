@@ -31,8 +31,7 @@ int sf_cmd_run(int argc, char **argv)
     g_option_context_set_summary(context,
                                  "Writes per slide: overview.jpg, mask.png, boxes.jpg,\n"
                                  "fragments/<stem>__x<X>_y<Y>_w<W>_h<H>.jpg and manifest.json.");
-    g_option_context_add_main_entries(context, entries, NULL);
-    g_option_context_add_group(context, sf_run_option_group(&options));
+    sf_run_options_add(context, entries, &options);
     g_option_context_set_help_enabled(context, TRUE);
 
     g_autoptr(GError) error = NULL;

@@ -1,4 +1,4 @@
-/* The slidefrag subcommands; each returns a process exit code (sf_exit_code). */
+/* The slidefrag subcommands; each returns a process exit code (sf_exit_status). */
 #pragma once
 
 int sf_cmd_info(int argc, char **argv);

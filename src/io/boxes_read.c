@@ -11,6 +11,7 @@
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
+#include "slidefrag/slide.h"
 
 /* Coordinates beyond this are no slide's and would not fit int64 safely. */
 #define MAX_COORDINATE 1.0e15
@@ -55,15 +56,9 @@ static gboolean strip_suffix(char *name, const char *suffix)
 /* "a.geojson", "a.json" and QuPath's "a.svs.geojson" all name slide "a". */
 static char *stem_of(const char *path)
 {
-    static const char *const slide_extensions[] = {
-        ".svs", ".tif",  ".tiff", ".ndpi",    ".vms", ".vmu",
-        ".scn", ".mrxs", ".bif",  ".svslide", ".dcm",
-    };
     char *name = g_path_get_basename(path);
     if (strip_suffix(name, ".geojson") || strip_suffix(name, ".json"))
-        for (size_t i = 0; i < G_N_ELEMENTS(slide_extensions); i++)
-            if (strip_suffix(name, slide_extensions[i]))
-                break;
+        name[strlen(name) - sf_slide_extension_length(name)] = '\0';
     return name;
 }
 

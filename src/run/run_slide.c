@@ -1,13 +1,9 @@
 /* The run job for one slide: overview, detection, fragments, manifest. */
-#define _DEFAULT_SOURCE /* flock */
+#define _DEFAULT_SOURCE /* struct stat's st_mtim */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "io/json_safe.h"
 #include "io/slide_json.h"
@@ -48,6 +44,23 @@ gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide
     detect->regions.min_tissue_fraction = params->min_tissue_fraction;
     *padding_px = measure_to_pixels(&params->padding, mpp, FALSE);
     return TRUE;
+}
+
+/* ---- Test hook ----------------------------------------------------------- */
+
+static sf_run_step_hook step_hook;
+static void *step_hook_data;
+
+void sf_run_set_step_hook(sf_run_step_hook hook, void *data)
+{
+    step_hook = hook;
+    step_hook_data = data;
+}
+
+static void step(const char *name)
+{
+    if (step_hook)
+        step_hook(name, step_hook_data);
 }
 
 static double seconds_since(gint64 start)
@@ -253,7 +266,45 @@ static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
     json_builder_end_object(b);
 }
 
-static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem)
+/*
+ * What identifies the slide file that was read: taken just before it is
+ * opened and compared once every pixel has been read. A file replaced
+ * (another inode) or rewritten (size or time) in between fails the run:
+ * otherwise the manifest would give the new file's size and time to the old
+ * file's pixels, and a resumed batch would skip the new slide for good.
+ */
+typedef struct file_stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} file_stamp;
+
+static gboolean stamp_file(const char *path, file_stamp *stamp)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return FALSE;
+    *stamp = (file_stamp){st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+    return TRUE;
+}
+
+static gboolean same_file(const char *path, const file_stamp *opened, GError **error)
+{
+    file_stamp now;
+    if (stamp_file(path, &now) && now.dev == opened->dev && now.ino == opened->ino &&
+        now.size == opened->size && now.mtime.tv_sec == opened->mtime.tv_sec &&
+        now.mtime.tv_nsec == opened->mtime.tv_nsec)
+        return TRUE;
+    g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+                "%s: the file changed while it was being read (replaced or modified since "
+                "it was opened); nothing is marked finished, run it again",
+                path);
+    return FALSE;
+}
+
+static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem,
+                      const file_stamp *stamp)
 {
     json_builder_set_member_name(b, "slide");
     json_builder_begin_object(b);
@@ -264,87 +315,11 @@ static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, c
     sf_json_add_string(b, "name", stem);
     /* Size and modification time let a resumed batch tell whether the file
      * it finished earlier is still the same. */
-    GStatBuf st;
-    if (g_stat(path, &st) == 0) {
-        sf_json_add_int(b, "file_size", (int64_t)st.st_size);
-        sf_json_add_int(b, "file_mtime", (int64_t)st.st_mtime);
-    }
+    sf_json_add_int(b, "file_size", (int64_t)stamp->size);
+    sf_json_add_int(b, "file_mtime", (int64_t)stamp->mtime.tv_sec);
     sf_slide_json_members(b, slide);
     json_builder_end_object(b);
 }
-
-/* Whether a name is one of sf_output's temporary files (".<name>.XXXXXX.part"). */
-static gboolean is_temp_name(const char *name)
-{
-    return name[0] == '.' && g_str_has_suffix(name, ".part");
-}
-
-/* Removes the temporary files of a run that was killed in this folder. Only
- * safe under the folder lock: otherwise they may be another run's. */
-static void remove_temp_files(const char *dir)
-{
-    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-    if (!listing)
-        return;
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        if (!is_temp_name(name))
-            continue;
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_unlink(path);
-    }
-}
-
-/* Removes fragments an earlier run left that this run did not write, so the
- * folder matches its manifest. */
-static void remove_stale_fragments(const char *dir, fragment_job *jobs, int n_jobs)
-{
-    g_autofree char *fragments = g_build_filename(dir, "fragments", NULL);
-    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
-    if (!listing)
-        return;
-    g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
-    for (int i = 0; i < n_jobs; i++)
-        g_hash_table_add(keep, jobs[i].name);
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        if (g_hash_table_contains(keep, name) || !g_str_has_suffix(name, ".jpg"))
-            continue;
-        g_autofree char *path = g_build_filename(fragments, name, NULL);
-        g_unlink(path);
-    }
-}
-
-/*
- * Two runs writing one folder at once would each remove the other's
- * fragments as stale and leave a manifest that lists missing files, so a
- * run holds an exclusive lock on its folder and a second one waits. flock()
- * on the folder itself leaves no lock file behind and is released when the
- * process ends, however it ends. Where the file system has no such locks,
- * the run goes ahead unlocked (-1).
- */
-typedef int dir_lock;
-
-static dir_lock lock_folder(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            close(fd);
-            return -1;
-        }
-    }
-    return fd;
-}
-
-static void unlock_folder(dir_lock fd)
-{
-    if (fd >= 0)
-        close(fd);
-}
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(dir_lock, unlock_folder, -1)
 
 static gboolean run_slide(const char *slide_path, const char *output_dir,
                           const sf_run_params *params, progress_state *progress,
@@ -390,53 +365,52 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
     g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
 
     progress_stage(progress, SF_RUN_OPENING);
+    file_stamp opened = {0};
+    gboolean stamped = stamp_file(slide_path, &opened);
     g_autoptr(sf_slide) slide = sf_slide_open(slide_path, error);
     if (!slide)
         return FALSE;
+    /* Gone between the two: what was opened is not what was stamped. */
+    if (!stamped)
+        return same_file(slide_path, &opened, error);
     t_open = seconds_since(stage);
+    step("opened");
 
     /* Geometry and parameters are checked before anything is written. */
-    int ov_w, ov_h, ov_level;
-    if (!sf_overview_geometry(slide, &params->overview, &ov_w, &ov_h, &ov_level, error))
+    g_auto(sf_overview) ov = {0};
+    if (!sf_overview_plan(slide, &params->overview, &ov, error))
         return FALSE;
+    int ov_w = ov.width, ov_h = ov.height, ov_level = ov.level;
     int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
-    double scale_x = (double)w0 / ov_w, scale_y = (double)h0 / ov_h;
+    double scale_x = ov.scale_x, scale_y = ov.scale_y;
     sf_detect_params detect;
     double padding;
     if (!sf_run_detect_params(params, slide, scale_x, &detect, &padding, error))
         return FALSE;
 
-    g_autofree char *fragments_dir = g_build_filename(output_dir, "fragments", NULL);
-    if (g_mkdir_with_parents(fragments_dir, 0777) != 0) {
-        int err = errno;
-        g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot create folder: %s", fragments_dir,
-                    g_strerror(err));
+    g_autoptr(sf_slide_folder) folder = sf_slide_folder_open(output_dir, stem, error);
+    if (!folder)
         return FALSE;
-    }
-    g_auto(dir_lock) lock = lock_folder(output_dir);
-    if (lock >= 0) {
-        remove_temp_files(output_dir);
-        remove_temp_files(fragments_dir);
-    }
+    sf_slide_folder_remove_temp_files(folder);
     /* A folder without a manifest is unfinished: drop an earlier manifest
-     * first so a failure below never leaves it describing other files. */
-    g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-    if (g_unlink(manifest_path) != 0 && errno != ENOENT) {
-        int err = errno;
-        g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot replace: %s", manifest_path,
-                    g_strerror(err));
+     * first so a failure below never leaves it describing other files. The
+     * fragments it lists are announced first, so that they are still known
+     * to be ours if this run is killed before it removes them. */
+    g_autoptr(GHashTable) earlier = sf_slide_folder_earlier_fragments(folder);
+    if (g_hash_table_size(earlier) > 0 &&
+        !sf_slide_folder_announce_fragments(folder, earlier, error))
         return FALSE;
-    }
+    if (!sf_slide_folder_remove_manifest(folder, error))
+        return FALSE;
+    step("folder-ready");
 
     stage = g_get_monotonic_time();
     progress_stage(progress, SF_RUN_READING_OVERVIEW);
     /* One read: all of --threads decode its tiles. */
     sf_slide_set_read_threads(slide, params->threads);
-    g_autofree uint8_t *overview_pixels =
-        sf_slide_read_scaled_buffer(slide, ov_level, 0, 0, w0, h0, ov_w, ov_h, error);
-    if (!overview_pixels)
+    if (!sf_overview_read(slide, &ov, error))
         return FALSE;
-    sf_image overview = {overview_pixels, ov_w, ov_h, 3, (size_t)ov_w * 3};
+    sf_image overview = sf_overview_image(&ov);
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
@@ -465,6 +439,24 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
                                             job->level0.h);
     }
 
+    /* Every name this run may write joins the announced ones before the
+     * first is written. */
+    g_autoptr(GHashTable) written = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int i = 0; i < n_jobs && ok; i++)
+        g_hash_table_add(written, jobs[i].name);
+    if (ok && g_hash_table_size(written) > 0) {
+        g_autoptr(GHashTable) announced = g_hash_table_new(g_str_hash, g_str_equal);
+        GHashTableIter iter;
+        gpointer name;
+        g_hash_table_iter_init(&iter, earlier);
+        while (g_hash_table_iter_next(&iter, &name, NULL))
+            g_hash_table_add(announced, name);
+        g_hash_table_iter_init(&iter, written);
+        while (g_hash_table_iter_next(&iter, &name, NULL))
+            g_hash_table_add(announced, name);
+        ok = sf_slide_folder_announce_fragments(folder, announced, error);
+    }
+
     stage = g_get_monotonic_time();
     progress_stage(progress, SF_RUN_WRITING_OVERVIEW);
     const char *overview_name = params->overview_png ? "overview.png" : "overview.jpg";
@@ -491,6 +483,17 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
         ok = write_fragments(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs,
                              progress, error);
     t_fragments = seconds_since(stage);
+    if (ok)
+        step("fragments-written");
+    if (ok)
+        ok = same_file(slide_path, &opened, error);
+    /* The folder now holds exactly what the manifest will list; only then
+     * is the manifest written, the last step, so that a folder with a
+     * manifest is always a complete and consistent one. */
+    if (ok) {
+        sf_slide_folder_remove_fragments(folder, earlier, written);
+        step("stale-removed");
+    }
 
     if (ok) {
         g_autoptr(JsonBuilder) b = json_builder_new();
@@ -501,7 +504,7 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
         sf_json_add_string(b, "name", "slidefrag");
         sf_json_add_string(b, "version", SLIDEFRAG_VERSION);
         json_builder_end_object(b);
-        add_slide(b, slide, abs_path, stem);
+        add_slide(b, slide, abs_path, stem, &opened);
 
         json_builder_set_member_name(b, "overview");
         json_builder_begin_object(b);
@@ -569,18 +572,21 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
 
         g_autoptr(JsonNode) root = json_builder_get_root(b);
         g_autofree char *text = sf_json_file_text(root);
+        g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
         /* The report is made from the manifest, read back as any reader
          * would, and written before it: a folder with a manifest has all. */
         progress_stage(progress, SF_RUN_WRITING_REPORT);
-        g_autoptr(sf_manifest) written =
+        g_autoptr(sf_manifest) read_back =
             sf_manifest_parse(manifest_path, text, strlen(text), error);
-        ok = written && sf_report_write_slide(written, output_dir, error);
+        ok = read_back && sf_report_write_slide(read_back, output_dir, error);
         progress_stage(progress, SF_RUN_WRITING_MANIFEST);
         if (ok)
             ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
     }
     if (ok) {
-        remove_stale_fragments(output_dir, jobs, n_jobs);
+        step("manifest-written");
+        sf_slide_folder_forget_pending(folder);
+        step("done");
         if (result) {
             result->output_dir = g_strdup(output_dir);
             result->n_regions = n_jobs;

@@ -445,6 +445,11 @@ gboolean sf_slide_read_scaled_budget(sf_slide *slide, int level, int64_t x, int6
     axis_map mx, my;
     axis_map_init(&mx, x / lv->downsample, (x + w) / lv->downsample, out_width, lv->width);
     axis_map_init(&my, y / lv->downsample, (y + h) / lv->downsample, out_height, lv->height);
+    if (!sf_slide_check_read_cost(slide, level, mx.hi - mx.lo, my.hi - my.lo, error)) {
+        axis_map_clear(&mx);
+        axis_map_clear(&my);
+        return FALSE;
+    }
     uint8_t bg[3];
     sf_slide_background(slide, bg);
     row_batch batch = {

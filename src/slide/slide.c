@@ -1,155 +1,254 @@
 /*
- * Opening a slide: OpenSlide's handle plus the metadata every command needs,
- * parsed once so later calls are plain field reads.
+ * Opening a slide: the first backend of formats.c's table that takes the
+ * file opens it and describes it once (levels, resolution, properties), so
+ * later calls are plain field reads; reads go to the backend.
  */
+#define _DEFAULT_SOURCE /* S_ISSOCK */
+
 #include "slide/slide_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
-#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "slidefrag/error.h"
 
-struct sf_slide {
-    openslide_t *osr;
-    char *path;
+typedef struct {
+    int64_t w, h;
+} size2;
+
+struct sf_slide_meta {
     char *vendor;
     int level_count;
     sf_level *levels;
+    size2 *tile_size;
+    sf_level_storage *storage;
+    uint64_t file_size;
     double mpp_x, mpp_y;
     double objective_power;
     uint8_t background[3];
     gboolean has_bounds;
     int64_t bounds[4];
-    sf_tiff_direct *direct; /* NULL when OpenSlide must read the tiles */
-    char *direct_why;       /* why there is no direct reader */
-    gboolean direct_on;
+    char *quickhash;
+    GPtrArray *property_names; /* NULL-terminated, in the backend's order */
+    GHashTable *properties;    /* name -> value */
+    GPtrArray *associated_names;
+    GArray *associated_sizes; /* size2, as associated_names */
+};
+
+struct sf_slide {
+    char *path;
+    const sf_slide_backend *backend;
+    void *state;
+    sf_slide_meta meta;
     int read_threads;
 };
 
-/* A positive finite number, or 0: slides in the wild carry empty or junk
- * values for optional properties. */
-static double parse_positive(const char *value)
+/* ---- What backends fill in ---------------------------------------------- */
+
+static void meta_init(sf_slide_meta *meta, uint64_t file_size)
 {
-    if (!value || !*value)
-        return 0;
-    char *end = NULL;
-    double v = g_ascii_strtod(value, &end);
-    if (end == value || *end != '\0' || !isfinite(v) || v <= 0)
-        return 0;
-    return v;
+    memset(meta, 0, sizeof *meta);
+    meta->file_size = file_size;
+    memset(meta->background, 255, 3);
+    meta->property_names = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(meta->property_names, NULL);
+    meta->properties = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    meta->associated_names = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(meta->associated_names, NULL);
+    meta->associated_sizes = g_array_new(FALSE, FALSE, sizeof(size2));
 }
 
-static gboolean parse_int64(const char *value, int64_t *out)
+static void meta_clear(sf_slide_meta *meta)
 {
-    if (!value || !*value)
-        return FALSE;
-    char *end = NULL;
-    errno = 0;
-    gint64 v = g_ascii_strtoll(value, &end, 10);
-    if (errno || *end != '\0')
-        return FALSE;
-    *out = v;
-    return TRUE;
+    g_free(meta->vendor);
+    g_free(meta->levels);
+    g_free(meta->tile_size);
+    g_free(meta->storage);
+    g_free(meta->quickhash);
+    /* The table's keys are the names' strings. */
+    g_hash_table_unref(meta->properties);
+    g_ptr_array_free(meta->property_names, TRUE);
+    g_ptr_array_free(meta->associated_names, TRUE);
+    g_array_free(meta->associated_sizes, TRUE);
 }
 
-/* "RRGGBB" hex; anything else leaves `rgb` alone. */
-static void parse_background(const char *value, uint8_t rgb[3])
+void sf_slide_meta_set_levels(sf_slide_meta *meta, int count)
 {
-    if (!value || strlen(value) != 6)
-        return;
-    uint8_t parsed[3];
-    for (int i = 0; i < 3; i++) {
-        int hi = g_ascii_xdigit_value(value[2 * i]);
-        int lo = g_ascii_xdigit_value(value[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return;
-        parsed[i] = (uint8_t)(hi * 16 + lo);
+    g_return_if_fail(count >= 0 && meta->levels == NULL);
+    meta->level_count = count;
+    meta->levels = g_new0(sf_level, MAX(count, 1));
+    meta->tile_size = g_new0(size2, MAX(count, 1));
+    meta->storage = g_new0(sf_level_storage, MAX(count, 1));
+    for (int i = 0; i < count; i++) {
+        meta->levels[i].downsample = 1;
+        /* The whole file is an upper bound on what any level stores. */
+        meta->storage[i].bytes = meta->file_size;
     }
-    memcpy(rgb, parsed, 3);
+}
+
+void sf_slide_meta_set_level(sf_slide_meta *meta, int i, int64_t width, int64_t height,
+                             double downsample, int64_t tile_w, int64_t tile_h)
+{
+    g_return_if_fail(i >= 0 && i < meta->level_count);
+    meta->levels[i] = (sf_level){.width = width, .height = height, .downsample = downsample};
+    meta->tile_size[i] = (size2){MAX(tile_w, 0), MAX(tile_h, 0)};
+}
+
+void sf_slide_meta_set_storage(sf_slide_meta *meta, int i, const sf_level_storage *storage)
+{
+    g_return_if_fail(i >= 0 && i < meta->level_count);
+    meta->storage[i] = *storage;
+}
+
+void sf_slide_meta_set_vendor(sf_slide_meta *meta, const char *vendor)
+{
+    g_free(meta->vendor);
+    meta->vendor = g_strdup(vendor);
+}
+
+void sf_slide_meta_set_resolution(sf_slide_meta *meta, double mpp_x, double mpp_y,
+                                  double objective_power)
+{
+    meta->mpp_x = mpp_x;
+    meta->mpp_y = mpp_y;
+    meta->objective_power = objective_power;
+}
+
+void sf_slide_meta_set_background(sf_slide_meta *meta, const uint8_t rgb[3])
+{
+    memcpy(meta->background, rgb, 3);
+}
+
+void sf_slide_meta_set_bounds(sf_slide_meta *meta, int64_t x, int64_t y, int64_t w, int64_t h)
+{
+    meta->has_bounds = TRUE;
+    meta->bounds[0] = x;
+    meta->bounds[1] = y;
+    meta->bounds[2] = w;
+    meta->bounds[3] = h;
+}
+
+void sf_slide_meta_set_quickhash(sf_slide_meta *meta, const char *quickhash)
+{
+    g_free(meta->quickhash);
+    meta->quickhash = g_strdup(quickhash);
+}
+
+void sf_slide_meta_add_property(sf_slide_meta *meta, const char *name, const char *value)
+{
+    g_return_if_fail(name != NULL && value != NULL);
+    if (g_hash_table_contains(meta->properties, name))
+        return;
+    char *key = g_strdup(name);
+    meta->property_names->pdata[meta->property_names->len - 1] = key;
+    g_ptr_array_add(meta->property_names, NULL);
+    g_hash_table_insert(meta->properties, key, g_strdup(value));
+}
+
+void sf_slide_meta_add_associated(sf_slide_meta *meta, const char *name, int64_t width,
+                                  int64_t height)
+{
+    g_return_if_fail(name != NULL);
+    meta->associated_names->pdata[meta->associated_names->len - 1] = g_strdup(name);
+    g_ptr_array_add(meta->associated_names, NULL);
+    size2 size = {width, height};
+    g_array_append_val(meta->associated_sizes, size);
+}
+
+/* ---- Opening --------------------------------------------------------------- */
+
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "of an unknown kind";
 }
 
 /* OpenSlide reports a missing file as an unrecognised format, so check
- * first and give the user the real cause. */
-static gboolean check_readable(const char *path, GError **error)
+ * first and give the user the real cause. Only regular files: reading a
+ * FIFO waits for a writer forever, and a device never ends. */
+static gboolean check_readable(const char *path, GStatBuf *st, GError **error)
 {
-    GStatBuf st;
-    if (g_stat(path, &st) != 0 || g_access(path, R_OK) != 0) {
+    if (g_stat(path, st) != 0 || g_access(path, R_OK) != 0) {
         int saved = errno;
         g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, g_strerror(saved));
         return FALSE;
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (S_ISDIR(st->st_mode)) {
         g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, g_strerror(EISDIR));
+        return FALSE;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: not a regular file (%s)", path,
+                    file_kind(st->st_mode));
         return FALSE;
     }
     return TRUE;
 }
 
-static void load_metadata(sf_slide *slide)
+/* The first bytes of the file, for the backends' detection: every magic
+ * number they look for is within them. */
+#define HEAD_BYTES 512
+
+static gboolean read_head(const char *path, uint8_t *head, size_t *n, GError **error)
 {
-    openslide_t *osr = slide->osr;
-    slide->level_count = openslide_get_level_count(osr);
-    slide->levels = g_new0(sf_level, MAX(slide->level_count, 1));
-    for (int i = 0; i < slide->level_count; i++) {
-        sf_level *level = &slide->levels[i];
-        openslide_get_level_dimensions(osr, i, &level->width, &level->height);
-        level->downsample = openslide_get_level_downsample(osr, i);
+    int fd = g_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+    ssize_t got = fd >= 0 ? read(fd, head, HEAD_BYTES) : -1;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    if (got < 0) {
+        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, g_strerror(saved));
+        return FALSE;
     }
-    slide->mpp_x = parse_positive(sf_slide_property(slide, OPENSLIDE_PROPERTY_NAME_MPP_X));
-    slide->mpp_y = parse_positive(sf_slide_property(slide, OPENSLIDE_PROPERTY_NAME_MPP_Y));
-    slide->objective_power =
-        parse_positive(sf_slide_property(slide, OPENSLIDE_PROPERTY_NAME_OBJECTIVE_POWER));
-    memset(slide->background, 255, 3);
-    parse_background(sf_slide_property(slide, OPENSLIDE_PROPERTY_NAME_BACKGROUND_COLOR),
-                     slide->background);
-    static const char *const bound_names[4] = {
-        OPENSLIDE_PROPERTY_NAME_BOUNDS_X, OPENSLIDE_PROPERTY_NAME_BOUNDS_Y,
-        OPENSLIDE_PROPERTY_NAME_BOUNDS_WIDTH, OPENSLIDE_PROPERTY_NAME_BOUNDS_HEIGHT};
-    slide->has_bounds = TRUE;
-    for (int i = 0; i < 4; i++)
-        if (!parse_int64(sf_slide_property(slide, bound_names[i]), &slide->bounds[i]))
-            slide->has_bounds = FALSE;
+    *n = (size_t)got;
+    return TRUE;
 }
 
 sf_slide *sf_slide_open(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
-    if (!check_readable(path, error))
+    GStatBuf st;
+    uint8_t head[HEAD_BYTES];
+    size_t head_len = 0;
+    if (!check_readable(path, &st, error) || !read_head(path, head, &head_len, error))
         return NULL;
-    const char *vendor = openslide_detect_vendor(path);
-    if (!vendor) {
+    int n = 0;
+    const sf_slide_backend *const *backends = sf_slide_backends(&n);
+    const sf_slide_backend *backend = NULL;
+    for (int i = 0; i < n && !backend; i++)
+        if (backends[i]->detect(path, head, head_len))
+            backend = backends[i];
+    if (!backend) {
         g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_OPEN, "%s: not a slide OpenSlide recognises",
                     path);
         return NULL;
     }
-    openslide_t *osr = openslide_open(path);
-    if (!osr) {
-        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_OPEN, "%s: OpenSlide cannot open it (%s)", path,
-                    vendor);
-        return NULL;
-    }
-    const char *message = openslide_get_error(osr);
-    if (message) {
-        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_OPEN, "%s: %s", path, message);
-        openslide_close(osr);
-        return NULL;
-    }
     sf_slide *slide = g_new0(sf_slide, 1);
-    slide->osr = osr;
     slide->path = g_strdup(path);
-    slide->vendor = g_strdup(vendor);
-    load_metadata(slide);
+    slide->backend = backend;
+    meta_init(&slide->meta, (uint64_t)st.st_size);
+    slide->state = backend->open(path, &slide->meta, error);
+    if (!slide->state) {
+        sf_slide_close(slide);
+        return NULL;
+    }
+    if (slide->meta.level_count < 1) {
+        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_OPEN, "%s: no levels", path);
+        sf_slide_close(slide);
+        return NULL;
+    }
     slide->read_threads = (int)g_get_num_processors();
-    /* Only the formats whose tiles OpenSlide decodes with plain libtiff. */
-    if (!strcmp(vendor, "aperio") || !strcmp(vendor, "generic-tiff"))
-        slide->direct =
-            sf_tiff_direct_open(path, slide->levels, slide->level_count, &slide->direct_why);
-    else
-        slide->direct_why = g_strdup_printf("vendor %s", vendor);
-    slide->direct_on = TRUE;
     return slide;
 }
 
@@ -157,34 +256,35 @@ void sf_slide_close(sf_slide *slide)
 {
     if (!slide)
         return;
-    sf_tiff_direct_free(slide->direct);
-    g_free(slide->direct_why);
-    openslide_close(slide->osr);
-    g_free(slide->levels);
-    g_free(slide->vendor);
+    if (slide->state)
+        slide->backend->close(slide->state);
+    meta_clear(&slide->meta);
     g_free(slide->path);
     g_free(slide);
 }
 
-openslide_t *sf_slide_handle(const sf_slide *slide)
+const sf_slide_backend *sf_slide_get_backend(const sf_slide *slide)
 {
-    return slide->osr;
+    return slide->backend;
 }
 
-sf_tiff_direct *sf_slide_direct(const sf_slide *slide)
+void *sf_slide_backend_state(const sf_slide *slide)
 {
-    return slide->direct_on ? slide->direct : NULL;
+    return slide->state;
 }
 
-const char *sf_slide_direct_unavailable(const sf_slide *slide)
+gboolean sf_slide_read_level(sf_slide *slide, int level, int64_t x, int64_t y, int64_t w, int64_t h,
+                             gboolean more_below, uint32_t *dest, GError **error)
 {
-    return slide->direct ? NULL : slide->direct_why;
+    return slide->backend->read(slide->state, level, x, y, w, h, more_below, dest, error);
 }
 
-void sf_slide_set_direct_reads(sf_slide *slide, gboolean on)
+gboolean sf_slide_exact_origins(const sf_slide *slide, int level)
 {
-    slide->direct_on = on;
+    return !slide->backend->exact_origins || slide->backend->exact_origins(slide->state, level);
 }
+
+/* ---- Description ----------------------------------------------------------- */
 
 void sf_slide_set_read_threads(sf_slide *slide, int threads)
 {
@@ -204,108 +304,107 @@ const char *sf_slide_path(const sf_slide *slide)
 
 const char *sf_slide_vendor(const sf_slide *slide)
 {
-    return slide->vendor;
+    return slide->meta.vendor;
 }
 
 int sf_slide_level_count(const sf_slide *slide)
 {
-    return slide->level_count;
+    return slide->meta.level_count;
 }
 
 const sf_level *sf_slide_level(const sf_slide *slide, int level)
 {
-    g_return_val_if_fail(level >= 0 && level < slide->level_count, NULL);
-    return &slide->levels[level];
+    g_return_val_if_fail(level >= 0 && level < slide->meta.level_count, NULL);
+    return &slide->meta.levels[level];
 }
 
 int64_t sf_slide_width(const sf_slide *slide)
 {
-    return slide->levels[0].width;
+    return slide->meta.levels[0].width;
 }
 
 int64_t sf_slide_height(const sf_slide *slide)
 {
-    return slide->levels[0].height;
+    return slide->meta.levels[0].height;
 }
 
 double sf_slide_mpp_x(const sf_slide *slide)
 {
-    return slide->mpp_x;
+    return slide->meta.mpp_x;
 }
 
 double sf_slide_mpp_y(const sf_slide *slide)
 {
-    return slide->mpp_y;
+    return slide->meta.mpp_y;
 }
 
 double sf_slide_objective_power(const sf_slide *slide)
 {
-    return slide->objective_power;
+    return slide->meta.objective_power;
 }
 
 const char *sf_slide_property(const sf_slide *slide, const char *name)
 {
-    return openslide_get_property_value(slide->osr, name);
+    return name ? g_hash_table_lookup(slide->meta.properties, name) : NULL;
 }
 
 const char *const *sf_slide_property_names(const sf_slide *slide)
 {
-    return openslide_get_property_names(slide->osr);
+    return (const char *const *)slide->meta.property_names->pdata;
 }
 
 const char *const *sf_slide_associated_image_names(const sf_slide *slide)
 {
-    return openslide_get_associated_image_names(slide->osr);
+    return (const char *const *)slide->meta.associated_names->pdata;
 }
 
 gboolean sf_slide_associated_image_size(const sf_slide *slide, const char *name, int64_t *w,
                                         int64_t *h)
 {
-    int64_t width = -1, height = -1;
-    if (name)
-        openslide_get_associated_image_dimensions(slide->osr, name, &width, &height);
-    if (width < 0 || height < 0)
-        return FALSE;
-    if (w)
-        *w = width;
-    if (h)
-        *h = height;
-    return TRUE;
+    const GPtrArray *names = slide->meta.associated_names;
+    for (guint i = 0; name && i + 1 < names->len; i++) {
+        if (strcmp(names->pdata[i], name) != 0)
+            continue;
+        size2 size = g_array_index(slide->meta.associated_sizes, size2, i);
+        if (w)
+            *w = size.w;
+        if (h)
+            *h = size.h;
+        return TRUE;
+    }
+    return FALSE;
 }
 
 const char *sf_slide_quickhash(const sf_slide *slide)
 {
-    return sf_slide_property(slide, OPENSLIDE_PROPERTY_NAME_QUICKHASH1);
+    return slide->meta.quickhash;
 }
 
 void sf_slide_background(const sf_slide *slide, uint8_t rgb[3])
 {
-    memcpy(rgb, slide->background, 3);
+    memcpy(rgb, slide->meta.background, 3);
 }
 
 gboolean sf_slide_bounds(const sf_slide *slide, int64_t *x, int64_t *y, int64_t *w, int64_t *h)
 {
-    if (!slide->has_bounds)
+    if (!slide->meta.has_bounds)
         return FALSE;
     if (x)
-        *x = slide->bounds[0];
+        *x = slide->meta.bounds[0];
     if (y)
-        *y = slide->bounds[1];
+        *y = slide->meta.bounds[1];
     if (w)
-        *w = slide->bounds[2];
+        *w = slide->meta.bounds[2];
     if (h)
-        *h = slide->bounds[3];
+        *h = slide->meta.bounds[3];
     return TRUE;
 }
 
 void sf_slide_tile_size(const sf_slide *slide, int level, int64_t *tile_w, int64_t *tile_h)
 {
-    char name[64];
-    int64_t v;
-    g_snprintf(name, sizeof name, "openslide.level[%d].tile-width", level);
-    *tile_w = parse_int64(sf_slide_property(slide, name), &v) && v > 0 ? v : 0;
-    g_snprintf(name, sizeof name, "openslide.level[%d].tile-height", level);
-    *tile_h = parse_int64(sf_slide_property(slide, name), &v) && v > 0 ? v : 0;
+    g_return_if_fail(level >= 0 && level < slide->meta.level_count);
+    *tile_w = slide->meta.tile_size[level].w;
+    *tile_h = slide->meta.tile_size[level].h;
 }
 
 int sf_slide_best_level(const sf_slide *slide, double downsample)
@@ -313,10 +412,57 @@ int sf_slide_best_level(const sf_slide *slide, double downsample)
     /* Pyramids written by scanners are often a hair off (Aperio's 4.0001);
      * a level that is within 0.1% of the wanted downsample still qualifies. */
     const double limit = downsample * (1 + 1e-3);
+    const sf_level *levels = slide->meta.levels;
     int best = 0;
-    for (int i = 1; i < slide->level_count; i++)
-        if (slide->levels[i].downsample <= limit &&
-            slide->levels[i].downsample > slide->levels[best].downsample)
+    for (int i = 1; i < slide->meta.level_count; i++)
+        if (levels[i].downsample <= limit && levels[i].downsample > levels[best].downsample)
             best = i;
     return best;
+}
+
+/* ---- The work a read may cost ---------------------------------------------- */
+
+/*
+ * Reads up to this many level pixels are never weighed: a gigapixel is
+ * seconds of work (the 2-gigapixel test slide's overview reads 125 Mpx of
+ * its level 2).
+ */
+#define READ_FREE_PIXELS ((int64_t)1 << 30)
+/*
+ * The most level pixels one stored byte may stand for. Blank 8192 x 8192
+ * RGB TIFFs in 256 x 256 tiles store 61 px per byte as JPEG, 97 as
+ * Deflate, and 3,300 as zstd (1024-px tiles; zstd's run-length blocks
+ * could reach about 10,000): the most compressive codec the readers meet.
+ * 65,536 leaves six times that, and bounds what a file can cost: 2^16 px
+ * of reading per byte it holds, where a 258-byte TIFF claiming 10^12 px
+ * (every tile missing) would otherwise keep OpenSlide painting background
+ * for hours.
+ */
+#define PIXELS_PER_BYTE_MAX 65536
+
+gboolean sf_slide_check_read_cost(const sf_slide *slide, int level, int64_t w, int64_t h,
+                                  GError **error)
+{
+    g_return_val_if_fail(level >= 0 && level < slide->meta.level_count, FALSE);
+    const sf_level_storage *stored = &slide->meta.storage[level];
+    if (w <= 0 || h <= 0 || w <= READ_FREE_PIXELS / h || stored->bytes == SF_STORAGE_UNKNOWN)
+        return TRUE;
+    /* In doubles: w * h may not fit 64 bits; 2^-52 of error is nothing
+     * next to a bound this coarse. */
+    if ((double)w * (double)h / PIXELS_PER_BYTE_MAX <= (double)stored->bytes)
+        return TRUE;
+    if (stored->pieces)
+        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+                    "%s: level %d stores %" G_GUINT64_FORMAT " bytes of pixels (%" G_GUINT64_FORMAT
+                    " of %" G_GUINT64_FORMAT " tiles missing) for a read of %" G_GINT64_FORMAT
+                    " x %" G_GINT64_FORMAT " px: refused, more than %d px per stored byte",
+                    slide->path, level, stored->bytes, stored->missing, stored->pieces, w, h,
+                    PIXELS_PER_BYTE_MAX);
+    else
+        g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+                    "%s: the file holds %" G_GUINT64_FORMAT " bytes for a read of %" G_GINT64_FORMAT
+                    " x %" G_GINT64_FORMAT " px of level %d: refused, more than %d px per stored "
+                    "byte",
+                    slide->path, stored->bytes, w, h, level, PIXELS_PER_BYTE_MAX);
+    return FALSE;
 }

@@ -1,9 +1,8 @@
 /*
  * Reading a level rectangle strip by strip. Decoding tiles is most of the
- * cost of a scaled read, and OpenSlide handles (and the direct TIFF reader)
- * are thread-safe for reads, so worker threads read the next chunks while
- * the caller consumes the current one; chunks still come out in order and
- * memory stays a few chunks.
+ * cost of a scaled read, and backends' reads are thread-safe, so worker
+ * threads read the next chunks while the caller consumes the current one;
+ * chunks still come out in order and memory stays a few chunks.
  */
 #include "slide/strips.h"
 
@@ -26,8 +25,6 @@ typedef struct {
 
 struct sf_strips {
     sf_slide *slide;
-    openslide_t *osr;
-    sf_tiff_direct *direct; /* reads tiles itself; NULL: OpenSlide */
     int level;
     double downsample;
     sf_blend blend;
@@ -60,7 +57,7 @@ static gboolean clean_origin(double downsample, int64_t v)
  * (absolute, so pieces start on tile edges) when OpenSlide can start a read
  * there exactly, else on the nearest pixel it can, keeping pieces between a
  * quarter step and `max_step` long; failing that, on the multiple anyway.
- * With `any_origin` (direct reads, exact everywhere) always on the multiples.
+ * With `any_origin` (a backend exact everywhere) always on the multiples.
  * Returns the count of pieces; g_free *edges.
  */
 static int plan_edges(int64_t lo, int64_t hi, int64_t step, int64_t max_step, double downsample,
@@ -157,24 +154,10 @@ static void read_chunk(sf_strips *strips, int k, slot *s)
     chunk->pixels = s->pixels;
 
     int64_t w = chunk->c1 - chunk->c0, h = chunk->r1 - chunk->r0;
-    if (strips->direct) {
-        gboolean more_below = chunk->r1 < strips->row_edges[strips->n_strips];
-        if (!sf_tiff_read_strip(strips->direct, strips->level, chunk->c0, chunk->r0, w, h,
-                                more_below, s->pixels, &s->error))
-            return;
-        sf_composite(s->pixels, (size_t)w * (size_t)h, &strips->blend);
+    gboolean more_below = chunk->r1 < strips->row_edges[strips->n_strips];
+    if (!sf_slide_read_level(strips->slide, strips->level, chunk->c0, chunk->r0, w, h, more_below,
+                             s->pixels, &s->error))
         return;
-    }
-    /* OpenSlide takes the origin in level-0 pixels. */
-    int64_t x0 = llround((double)chunk->c0 * strips->downsample);
-    int64_t y0 = llround((double)chunk->r0 * strips->downsample);
-    openslide_read_region(strips->osr, s->pixels, x0, y0, strips->level, w, h);
-    const char *message = openslide_get_error(strips->osr);
-    if (message) {
-        g_set_error(&s->error, SF_ERROR, SF_EXIT_SLIDE_READ, "%s: %s", sf_slide_path(strips->slide),
-                    message);
-        return;
-    }
     sf_composite(s->pixels, (size_t)w * (size_t)h, &strips->blend);
 }
 
@@ -227,8 +210,6 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
     g_return_val_if_fail(c0 < c1 && r0 < r1, NULL);
     sf_strips *strips = g_new0(sf_strips, 1);
     strips->slide = slide;
-    strips->osr = sf_slide_handle(slide);
-    strips->direct = sf_slide_direct(slide);
     strips->level = level;
     strips->downsample = sf_slide_level(slide, level)->downsample;
     uint8_t bg[3];
@@ -248,7 +229,7 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
     int64_t max_h = 4 * strip_h, max_w = 4 * chunk_w;
     if (chunked)
         max_h = MAX(MIN(max_h, max_chunked_rows), strip_h);
-    gboolean exact = strips->direct != NULL;
+    gboolean exact = sf_slide_exact_origins(slide, level);
     strips->n_strips =
         plan_edges(r0, r1, strip_h, max_h, strips->downsample, exact, &strips->row_edges);
     strips->n_cols =

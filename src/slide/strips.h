@@ -1,8 +1,8 @@
 /*
- * The pixels of a level rectangle, read through OpenSlide (or, when the
- * slide has one, the direct TIFF reader of tiff_direct.h) in horizontal
- * strips (split into column chunks when a strip would be too wide), a few
- * strips ahead on worker threads, and composited onto the background.
+ * The pixels of a level rectangle, read through the slide's backend
+ * (backend.h) in horizontal strips (split into column chunks when a strip
+ * would be too wide), a few strips ahead on worker threads, and composited
+ * onto the background.
  * Private to src/slide.
  */
 #pragma once
@@ -46,7 +46,7 @@ gboolean sf_strips_chunked(const sf_strips *strips);
 /*
  * The next chunk in strip order, columns left to right within a strip; the
  * previous one is released. NULL at the end, or on error with `error` set
- * (SF_EXIT_SLIDE_READ naming the slide and OpenSlide's or libtiff's message).
+ * (SF_EXIT_SLIDE_READ naming the slide and the backend's cause).
  */
 const sf_chunk *sf_strips_next(sf_strips *strips, GError **error);
 

@@ -276,6 +276,73 @@ sf_tiff_direct *sf_tiff_direct_open(const char *path, const sf_level *levels, in
     return td;
 }
 
+typedef struct {
+    uint32_t width, height;
+    gboolean tiled;
+    sf_level_storage storage;
+} stored_dir;
+
+/* The size and stored bytes of the current directory. */
+static gboolean stored_directory(TIFF *tif, stored_dir *out)
+{
+    gboolean tiled = TIFFIsTiled(tif);
+    uint32_t w = 0, h = 0;
+    uint64_t *counts = NULL;
+    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
+    if (!TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) ||
+        !counts)
+        return FALSE;
+    *out = (stored_dir){.width = w, .height = h, .tiled = tiled};
+    uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+    out->storage.pieces = n;
+    for (uint32_t i = 0; i < n; i++) {
+        /* Saturating: hostile counts may sum past 2^64. */
+        out->storage.bytes = counts[i] > UINT64_MAX - out->storage.bytes
+                                 ? UINT64_MAX
+                                 : out->storage.bytes + counts[i];
+        out->storage.missing += counts[i] == 0;
+    }
+    return TRUE;
+}
+
+void sf_tiff_level_storage(const char *path, const sf_level *levels, int n_levels,
+                           sf_level_storage *storage)
+{
+    g_autofree char *why = NULL;
+    tiff_handle *h = handle_open(path, &why);
+    if (!h)
+        return;
+    g_autoptr(GArray) dirs = g_array_new(FALSE, TRUE, sizeof(stored_dir));
+    tdir_t n = TIFFNumberOfDirectories(h->tif);
+    for (tdir_t d = 0; d < n && TIFFSetDirectory(h->tif, d); d++) {
+        stored_dir dir;
+        if (stored_directory(h->tif, &dir))
+            g_array_append_val(dirs, dir);
+    }
+    handle_close(h);
+    for (int i = 0; i < n_levels; i++) {
+        const stored_dir *tiled = NULL, *stripped = NULL;
+        int n_tiled = 0, n_stripped = 0;
+        for (guint d = 0; d < dirs->len; d++) {
+            const stored_dir *t = &g_array_index(dirs, stored_dir, d);
+            if (t->width != levels[i].width || t->height != levels[i].height)
+                continue;
+            if (t->tiled) {
+                tiled = t;
+                n_tiled++;
+            } else {
+                stripped = t;
+                n_stripped++;
+            }
+        }
+        if (n_tiled == 1)
+            storage[i] = tiled->storage;
+        else if (n_tiled == 0 && n_stripped == 1)
+            storage[i] = stripped->storage;
+    }
+}
+
 void sf_tiff_direct_free(sf_tiff_direct *td)
 {
     if (!td)

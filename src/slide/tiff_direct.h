@@ -5,12 +5,13 @@
  * libtiff's TIFFRGBAImage, which calls the same TIFFReadEncodedTile() used
  * here, so the pixels are the same; what is skipped is OpenSlide's cairo
  * compositing of every tile, most of the cost of a read. Private to
- * src/slide.
+ * src/slide: an accelerator of the OpenSlide backend (backend_openslide.c).
  */
 #pragma once
 
 #include <stdint.h>
 
+#include "slide/backend.h"
 #include "slidefrag/slide.h"
 
 G_BEGIN_DECLS
@@ -50,5 +51,15 @@ gboolean sf_tiff_read_level(sf_tiff_direct *td, int level, int64_t lx, int64_t l
  */
 gboolean sf_tiff_read_strip(sf_tiff_direct *td, int level, int64_t lx, int64_t ly, int64_t w,
                             int64_t h, gboolean more_below, uint32_t *dest, GError **error);
+
+/*
+ * For each level (as OpenSlide reports them) that is exactly one TIFF
+ * directory of its size, tiled or stripped (a tiled one wins a tie with
+ * stripped ones): the sum of its tile or strip byte counts and how many
+ * are missing. Other levels, and every level when `path` is not a TIFF
+ * libtiff reads, are left as they are.
+ */
+void sf_tiff_level_storage(const char *path, const sf_level *levels, int n_levels,
+                           sf_level_storage *storage);
 
 G_END_DECLS
