@@ -95,7 +95,7 @@ static void test_pages_written_and_self_contained(void **state)
     assert_self_contained(page, "cmu-1-small-region/report.html");
     test_assert_no_partial_files(out);
 
-    /* Small: thumbnails, not fragments. cmu-1's fragment is a 1.3 MB JPEG;
+    /* Small: thumbnails, not fragments. cmu-1's fragment is a 1.4 MB JPEG;
      * its page, thumbnail included, stays under 100 kB. */
     GStatBuf st;
     assert_int_equal(g_stat(page_path, &st), 0);
