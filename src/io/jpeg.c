@@ -277,8 +277,9 @@ static void reader_free(jpeg_reader *reader)
     g_free(reader);
 }
 
-/* Decodes `path` to RGB at 1/scale_denom of its size (1, 2, 4 or 8: what
- * libjpeg's DCT scaling does without decoding the full image). */
+/* Decodes `path` to RGB; with max_side > 0, at 1/2, 1/4 or 1/8 of its size
+ * (libjpeg's DCT scaling, which skips most of the inverse DCT) as long as
+ * the longer side keeps at least max_side pixels. */
 static uint8_t *load_scaled(const char *path, int max_side, int *width, int *height, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
