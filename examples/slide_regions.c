@@ -74,7 +74,7 @@ int main(int argc, char **argv)
                    (long long)(b->x * sx), (long long)(b->y * sy), (long long)(b->w * sx),
                    (long long)(b->h * sy), 100 * found.regions[i].tissue_fraction);
         }
-        sf_regions_free(&found);
+        sf_regions_clear(&found);
         status = 0;
     }
     free(mask_pixels);

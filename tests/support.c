@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -312,4 +313,62 @@ void test_assert_slide_folder_unfinished(const char *dir)
     assert_false(g_file_test(manifest_path, G_FILE_TEST_EXISTS));
     assert_images_whole(dir);
     test_assert_no_partial_files(dir);
+}
+
+void test_assert_contains(const char *text, const char *part)
+{
+    if (!text || !strstr(text, part))
+        fail_msg("'%s' not in: %s", part, text ? text : "(null)");
+}
+
+void test_write_text(const char *path, const char *text)
+{
+    GError *error = NULL;
+    if (!g_file_set_contents(path, text, -1, &error))
+        fail_msg("%s", error->message);
+}
+
+void test_assert_box(const sf_box *b, int64_t x, int64_t y, int64_t w, int64_t h)
+{
+    if (b->x != x || b->y != y || b->w != w || b->h != h)
+        fail_msg("box (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "), expected (%" PRId64
+                 ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
+                 b->x, b->y, b->w, b->h, x, y, w, h);
+}
+
+sf_slide *test_open_slide(const char *path)
+{
+    GError *error = NULL;
+    sf_slide *slide = sf_slide_open(path, &error);
+    if (!slide)
+        fail_msg("%s", error->message);
+    return slide;
+}
+
+sf_slide *test_open_fixture_slide(const char *name)
+{
+    g_autofree char *path = test_fixture(name);
+    return test_open_slide(path);
+}
+
+sf_image test_padded_image(int width, int height, int channels, size_t pad)
+{
+    sf_image image = {
+        .width = width,
+        .height = height,
+        .channels = channels,
+        .stride = (size_t)width * channels + pad,
+    };
+    image.data = g_malloc((size_t)height * image.stride + 1);
+    memset(image.data, TEST_PAD_VALUE, (size_t)height * image.stride + 1);
+    return image;
+}
+
+void test_assert_padding_intact(const sf_image *image)
+{
+    size_t used = (size_t)image->width * image->channels;
+    for (int y = 0; y < image->height; y++)
+        for (size_t i = used; i < image->stride; i++)
+            if (image->data[(size_t)y * image->stride + i] != TEST_PAD_VALUE)
+                fail_msg("row %d: padding byte %zu overwritten", y, i - used);
 }

@@ -6,6 +6,7 @@
 
 #include "slidefrag/core.h"
 #include "slidefrag/manifest.h"
+#include "slidefrag/slide.h"
 
 /* Absolute path of a file under fixtures/; g_free it. */
 char *test_fixture(const char *name);
@@ -72,3 +73,24 @@ sf_manifest *test_assert_slide_folder_finished(const char *dir);
 /* The folder a failed run leaves: no manifest, every image left whole, no
  * temporary file. */
 void test_assert_slide_folder_unfinished(const char *dir);
+
+/* Fails unless `text` (may be NULL) contains `part`. */
+void test_assert_contains(const char *text, const char *part);
+
+/* Writes `text` to `path`, failing the test if it cannot. */
+void test_write_text(const char *path, const char *text);
+
+/* Fails unless the box is (x, y, w, h). */
+void test_assert_box(const sf_box *box, int64_t x, int64_t y, int64_t w, int64_t h);
+
+/* Opens a slide, failing the test with the error if it cannot; the second
+ * form takes a name under fixtures/. */
+sf_slide *test_open_slide(const char *path);
+sf_slide *test_open_fixture_slide(const char *name);
+
+/* An image whose rows are `pad` bytes longer than its pixels, every byte
+ * (and one past the end) TEST_PAD_VALUE, so that a write outside the pixels
+ * shows in test_assert_padding_intact. Free with test_image_free(). */
+#define TEST_PAD_VALUE 0xA5
+sf_image test_padded_image(int width, int height, int channels, size_t pad);
+void test_assert_padding_intact(const sf_image *image);

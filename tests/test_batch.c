@@ -19,13 +19,6 @@
 /* Fast settings: small overviews and fragments. */
 #define FAST "--max-size", "256", "--fragment-max-size", "256"
 
-static void write_text(const char *path, const char *text)
-{
-    GError *error = NULL;
-    if (!g_file_set_contents(path, text, -1, &error))
-        fail_msg("%s", error->message);
-}
-
 /* Runs slidefrag with argv and checks the exit code; returns stderr. */
 static char *run_expect(const char *const *argv, int expect_code)
 {
@@ -127,7 +120,7 @@ static char *make_mixed_folder(const char *root)
     test_copy_fixture("broken.svs", in, NULL);
     test_copy_fixture("small.svs", sub, NULL);
     g_autofree char *notes = g_build_filename(in, "notes.txt", NULL);
-    write_text(notes, "not a slide\n");
+    test_write_text(notes, "not a slide\n");
     return in;
 }
 
@@ -139,7 +132,7 @@ static void test_statuses_and_outputs(void **state)
     g_autofree char *out = g_build_filename(root, "out", NULL);
     /* The same slides again, directly and through a list: each runs once. */
     g_autofree char *list = g_build_filename(root, "list.txt", NULL);
-    write_text(list, "# slides\n\nin/boxes.tiff\n  in/sub/small.svs\r\n");
+    test_write_text(list, "# slides\n\nin/boxes.tiff\n  in/sub/small.svs\r\n");
     g_autofree char *again = g_build_filename(in, "small.svs", NULL);
     g_autofree char *at_list = g_strconcat("@", list, NULL);
     const char *argv[] = {"batch", in, again, at_list, "-o", out, "-j", "2", FAST, NULL};

@@ -26,12 +26,6 @@ static char *path_in(const char *dir, const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!text || !strstr(text, part))
-        fail_msg("'%s' not in: %s", part, text ? text : "(null)");
-}
-
 /* Whether the binary runs under ASan: it reserves terabytes of address
  * space, so RLIMIT_AS cannot bound it. */
 static gboolean sanitized(void)
@@ -116,7 +110,7 @@ static void test_yolo_zip_bomb(void **state)
     int code = run_limited(sanitized() ? 0 : (uint64_t)2 << 30, &err, args);
     if (code != SF_EXIT_BAD_INPUT)
         fail_msg("exit %d: %s", code, err);
-    assert_contains(err, "export.zip/s__x0_y0_w100_h100.txt:1000001: more than 1000000 "
+    test_assert_contains(err, "export.zip/s__x0_y0_w100_h100.txt:1000001: more than 1000000 "
                          "annotations; refused");
     assert_int_equal(lines_in(err), 1);
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
@@ -159,7 +153,7 @@ static void test_zip_member_stating_too_much(void **state)
     int code = run_limited(sanitized() ? 0 : (uint64_t)1 << 30, &err, args);
     if (code != SF_EXIT_BAD_INPUT)
         fail_msg("exit %d: %s", code, err);
-    assert_contains(err, "export.zip/a__x0_y0_w9_h9.txt: the export holds more than 256 MiB");
+    test_assert_contains(err, "export.zip/a__x0_y0_w9_h9.txt: the export holds more than 256 MiB");
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
 
@@ -192,8 +186,8 @@ static void test_out_of_memory_is_exit_1(void **state)
         const char *args[] = {"map", zip, "-o", out, "--to", "csv", NULL};
         int code = run_limited(mb << 20, &err, args);
         if (code == 1) {
-            assert_contains(err, "slidefrag map: ");
-            assert_contains(err, "out of memory");
+            test_assert_contains(err, "slidefrag map: ");
+            test_assert_contains(err, "out of memory");
             assert_int_equal(lines_in(err), 1);
             out_of_memory++;
         } else if (code != 0 && code != 127) {
@@ -363,7 +357,7 @@ static void test_problems_listed_then_counted(void **state)
     const sf_annotation_problem *rest = set->problems->pdata[SF_MAX_LISTED_PROBLEMS];
     assert_int_equal(rest->n_problems, 500);
     assert_int_equal(rest->n_skipped, 500);
-    assert_contains(rest->message, "s__x0_y0_w9_h9.txt:1001: and more problems like the 1000");
+    test_assert_contains(rest->message, "s__x0_y0_w9_h9.txt:1001: and more problems like the 1000");
     assert_int_equal(sf_annotation_set_n_skipped(set), 1500);
 }
 

@@ -242,8 +242,14 @@ static void test_temp_target(void **state)
     g_autofree char *dotted = sf_output_temp_target("..pending.Ab3xYz.part");
     assert_string_equal(dotted, ".pending");
     static const char *const not_temp[] = {
-        "mask.png", ".mask.png.part", "mask.png.Ab3xYz.part", ".mask.png.Ab3xY.part",
-        ".mask.png.Ab3-Yz.part", ".Ab3xYz.part", ".mask.png.Ab3xYz.parts", "notes.part",
+        "mask.png",
+        ".mask.png.part",
+        "mask.png.Ab3xYz.part",
+        ".mask.png.Ab3xY.part",
+        ".mask.png.Ab3-Yz.part",
+        ".Ab3xYz.part",
+        ".mask.png.Ab3xYz.parts",
+        "notes.part",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(not_temp); i++) {
         g_autofree char *none = sf_output_temp_target(not_temp[i]);

@@ -201,7 +201,7 @@ static gboolean green_near(const sf_image *shot, double x, double y, int reach)
 static int outline_hits(const sf_image *shot, const sf_manifest *m, JsonObject *image,
                         JsonObject *clip, int *n_samples)
 {
-    double scale = json_object_get_double_member(image, "width") / m->overview_width;
+    double scale = json_object_get_double_member(image, "width") / m->overview.width;
     double left =
         json_object_get_double_member(image, "x") - json_object_get_double_member(clip, "x");
     double top =
@@ -275,8 +275,9 @@ static void test_slide_page_in_chromium(void **state)
     assert_int_equal(json_object_get_int_member(before, "components"), m->n_components);
     assert_int_equal(json_object_get_int_member(before, "cards"), m->n_regions);
     assert_int_equal(json_object_get_int_member(before, "thumbs"), m->n_regions);
-    assert_int_equal(json_object_get_int_member(before, "params"), m->n_params);
-    assert_int_equal(json_object_get_int_member(before, "timings"), m->n_timings);
+    assert_int_equal(json_object_get_int_member(before, "params"),
+                     json_object_get_size(json_node_get_object(m->params)));
+    assert_int_equal(json_object_get_int_member(before, "timings"), 6);
     assert_int_equal(json_object_get_int_member(before, "warnings"), 0);
     const char *card = json_object_get_string_member(before, "card");
     g_autofree char *size =
@@ -453,8 +454,8 @@ static void test_browser_sees_a_missing_image(void **state)
     g_autofree char *manifest_path = path_in(dir, "manifest.json");
     g_autoptr(sf_manifest) m = sf_manifest_load(manifest_path, NULL);
     assert_non_null(m);
-    g_free(m->overview_file);
-    m->overview_file = g_strdup("no-such-overview.jpg");
+    g_free(m->overview.file);
+    m->overview.file = g_strdup("no-such-overview.jpg");
     g_autofree char *html = sf_report_slide_html(m, dir);
     g_autofree char *page = path_in(dir, "broken-page.html");
     assert_true(g_file_set_contents(page, html, -1, NULL));

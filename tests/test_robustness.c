@@ -64,12 +64,6 @@ static int run_limited(const child_limit *limit, char **err, const char *const *
 
 /* ---- Checking outputs ---------------------------------------------------- */
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!text || !strstr(text, part))
-        fail_msg("'%s' not in: %s", part, text ? text : "(null)");
-}
-
 static char *path_in(const char *dir, const char *name)
 {
     return g_build_filename(dir, name, NULL);
@@ -86,11 +80,6 @@ static char *new_dir(const char *name)
 static char *bad_slide(const char *name)
 {
     return path_in(bad, name);
-}
-
-static void write_text(const char *path, const char *text)
-{
-    assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
 /* ---- Slides: one row each ------------------------------------------------- */
@@ -187,7 +176,7 @@ static void test_slide_row(void **state)
     g_autofree char *later_line = g_strconcat("\n", line, NULL);
     if (!g_str_has_prefix(err, line) && !strstr(err, later_line))
         fail_msg("no line '%s...' in: %s", line, err);
-    assert_contains(strstr(err, line), row->cause);
+    test_assert_contains(strstr(err, line), row->cause);
     test_assert_slide_folder_unfinished(dir);
     g_autofree char *overview = path_in(dir, "overview.jpg");
     assert_int_equal(g_file_test(overview, G_FILE_TEST_EXISTS), row->overview_left);
@@ -255,7 +244,7 @@ static void test_slide_fifo_info_and_batch(void **state)
     if (code != SF_EXIT_MISSING)
         fail_msg("info: exit %d: %s", code, err);
     g_autofree char *line = g_strdup_printf("%s: not a regular file (a FIFO)", fifo);
-    assert_contains(err, line);
+    test_assert_contains(err, line);
 
     g_autofree char *small = test_fixture("small.svs");
     g_autofree char *out = new_dir("fifo-batch");
@@ -268,7 +257,7 @@ static void test_slide_fifo_info_and_batch(void **state)
     g_autofree char *summary_path = path_in(out, "summary.json");
     g_autofree char *summary = NULL;
     assert_true(g_file_get_contents(summary_path, &summary, NULL, NULL));
-    assert_contains(summary, "not a regular file (a FIFO)");
+    test_assert_contains(summary, "not a regular file (a FIFO)");
     g_autofree char *manifest = g_build_filename(out, "small", "manifest.json", NULL);
     assert_true(g_file_test(manifest, G_FILE_TEST_IS_REGULAR));
 }
@@ -364,8 +353,8 @@ static void test_slide_without_read_permission(void **state)
         return;
     }
     assert_int_equal(code, SF_EXIT_MISSING);
-    assert_contains(err, slide);
-    assert_contains(err, "Permission denied");
+    test_assert_contains(err, slide);
+    test_assert_contains(err, "Permission denied");
     test_assert_no_partial_files(out);
 }
 
@@ -378,9 +367,9 @@ static void expect_output_error(const char *out, const char *cause)
     int code = run_args(NULL, &err, "run", slide, "-o", out, NULL);
     if (code != SF_EXIT_OUTPUT)
         fail_msg("-o %s: exit %d: %s", out, code, err);
-    assert_contains(err, out);
-    assert_contains(err, "cannot create folder");
-    assert_contains(err, cause);
+    test_assert_contains(err, out);
+    test_assert_contains(err, "cannot create folder");
+    test_assert_contains(err, cause);
 }
 
 static void test_output_under_a_file(void **state)
@@ -388,7 +377,7 @@ static void test_output_under_a_file(void **state)
     (void)state;
     g_autofree char *dir = new_dir("out-under-file");
     g_autofree char *file = path_in(dir, "file");
-    write_text(file, "x");
+    test_write_text(file, "x");
     g_autofree char *out = path_in(file, "out");
     expect_output_error(out, "Not a directory");
     /* OUTDIR itself a file. */
@@ -421,8 +410,8 @@ static void check_disk_full(rlim_t limit, const char *failing, const char *name)
     int code = run_limited(&fsize, &err, args);
     if (code != SF_EXIT_OUTPUT)
         fail_msg("exit %d: %s", code, err);
-    assert_contains(err, "cannot write");
-    assert_contains(err, failing);
+    test_assert_contains(err, "cannot write");
+    test_assert_contains(err, failing);
     g_autofree char *dir = path_in(out, "cmu-1-small-region");
     test_assert_slide_folder_unfinished(dir);
 }
@@ -460,8 +449,8 @@ static void test_output_replaces_earlier_run(void **state)
     g_autofree char *stale_part = g_build_filename(
         dir, "fragments", ".cmu-1-small-region__x0_y0_w9_h9.jpg.AbC123.part", NULL);
     g_autofree char *stale_overview = path_in(dir, ".overview.jpg.XyZ789.part");
-    write_text(stale_part, "half");
-    write_text(stale_overview, "half");
+    test_write_text(stale_part, "half");
+    test_write_text(stale_overview, "half");
 
     assert_int_equal(run_args(NULL, NULL, "run", slide, "-o", out, "--max-size", "256",
                               "--min-area", "0", "--padding", "9", "--fragment-max-size", "128",
@@ -591,8 +580,8 @@ static void test_options_numeric_values(void **state)
                 fail_msg("%s: exit %d, expected %d: %s", arg, code, expected[v], err);
             if (code == SF_EXIT_USAGE) {
                 assert_true(g_str_has_prefix(err, "slidefrag run: "));
-                assert_contains(err, rows[i].option);
-                assert_contains(err, values[v]);
+                test_assert_contains(err, rows[i].option);
+                test_assert_contains(err, values[v]);
             }
         }
     }
@@ -607,7 +596,7 @@ static void test_options_unknown_channel(void **state)
     g_autofree char *err = NULL;
     assert_int_equal(run_args(NULL, &err, "run", slide, "-o", out, "--channel", "purple", NULL),
                      SF_EXIT_USAGE);
-    assert_contains(err, "--channel: 'purple' is not red, green, blue, grey or saturation");
+    test_assert_contains(err, "--channel: 'purple' is not red, green, blue, grey or saturation");
     /* Nothing is written for a bad option. */
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
@@ -704,7 +693,7 @@ static void test_json_100_mb(void **state)
     if (code != 0)
         fail_msg("exit %d: %s", code, err);
     assert_true(seconds < 60);
-    assert_contains(err, "mapped 1, skipped 0");
+    test_assert_contains(err, "mapped 1, skipped 0");
     g_autofree char *geojson = path_in(out, "beta.geojson");
     assert_true(g_file_test(geojson, G_FILE_TEST_EXISTS));
     test_assert_no_partial_files(out);
@@ -729,8 +718,8 @@ static void test_json_over_size_limit(void **state)
     gint64 start = g_get_monotonic_time();
     assert_int_equal(run_args(NULL, &err, "map", path, "-o", out, NULL), SF_EXIT_BAD_INPUT);
     assert_true(g_get_monotonic_time() - start < 10 * G_USEC_PER_SEC);
-    assert_contains(err, path);
-    assert_contains(err, "file too large");
+    test_assert_contains(err, path);
+    test_assert_contains(err, "file too large");
 }
 
 /* 100,000 levels of "[" would overflow json-glib's recursive parser:
@@ -742,7 +731,7 @@ static void test_json_deeply_nested(void **state)
     g_autofree char *arrays = path_in(dir, "arrays.json");
     g_autofree char *objects = path_in(dir, "objects.json");
     g_autofree char *text = g_strnfill(100000, '[');
-    write_text(arrays, text);
+    test_write_text(arrays, text);
     GString *o = g_string_new(NULL);
     for (int i = 0; i < 100000; i++)
         g_string_append(o, "{\"a\":");
@@ -754,7 +743,7 @@ static void test_json_deeply_nested(void **state)
     g_autofree char *slide = test_fixture("small.svs");
     g_autofree char *out = path_in(dir, "out");
     g_autofree char *csv = path_in(dir, "a.csv");
-    write_text(csv, "t,1,1,a__x0_y0_w10_h10.jpg,10,10\n");
+    test_write_text(csv, "t,1,1,a__x0_y0_w10_h10.jpg,10,10\n");
     const char *const files[] = {arrays, objects};
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         const char *f = files[i];
@@ -773,7 +762,7 @@ static void test_json_deeply_nested(void **state)
             if (code != SF_EXIT_BAD_INPUT)
                 fail_msg("%s %s: exit %d: %s", commands[c].args[0], f, code, err);
             g_autofree char *where = g_strdup_printf("%s:1: JSON nested deeper than", f);
-            assert_contains(err, where);
+            test_assert_contains(err, where);
         }
     }
     /* Nothing written, not even the output folder. */
@@ -790,7 +779,7 @@ static void test_json_deeply_nested_manifest_on_resume(void **state)
     assert_int_equal(g_mkdir_with_parents(folder, 0755), 0);
     g_autofree char *manifest = path_in(folder, "manifest.json");
     g_autofree char *text = g_strnfill(100000, '[');
-    write_text(manifest, text);
+    test_write_text(manifest, text);
     g_autofree char *slide = test_fixture("small.svs");
     g_autofree char *err = NULL;
     int code = run_args(NULL, &err, "batch", slide, "-o", out, "--resume", "--jobs", "1",
@@ -815,8 +804,8 @@ static void test_xml_deeply_nested(void **state)
     g_autofree char *out = path_in(dir, "out");
     g_autofree char *err = NULL;
     assert_int_equal(run_args(NULL, &err, "map", path, "-o", out, NULL), SF_EXIT_BAD_INPUT);
-    assert_contains(err, path);
-    assert_contains(err, "not well-formed XML");
+    test_assert_contains(err, path);
+    test_assert_contains(err, "not well-formed XML");
 }
 
 /* Labels with control characters and bytes that are not UTF-8 (from a CSV
@@ -826,9 +815,9 @@ static void test_annotation_labels_any_bytes(void **state)
     (void)state;
     g_autofree char *dir = new_dir("labels");
     g_autofree char *csv = path_in(dir, "points.csv");
-    write_text(csv, "tu\x01mour,12,40,s__x0_y0_w777_h555.jpg,777,555\n"
-                    "str\xff\xfeoma,1,1,s__x0_y0_w777_h555.jpg,777,555\n"
-                    "a<b>&\"c',2,2,s__x0_y0_w777_h555.jpg,777,555\n");
+    test_write_text(csv, "tu\x01mour,12,40,s__x0_y0_w777_h555.jpg,777,555\n"
+                         "str\xff\xfeoma,1,1,s__x0_y0_w777_h555.jpg,777,555\n"
+                         "a<b>&\"c',2,2,s__x0_y0_w777_h555.jpg,777,555\n");
     static const char *const formats[] = {"asap", "imagescope", "geojson", "coco"};
     static const char *const extensions[] = {"xml", "xml", "geojson", "json"};
     for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {

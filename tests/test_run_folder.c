@@ -49,22 +49,11 @@ static char *new_dir(const char *name)
     return dir;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    assert_true(g_file_set_contents(path, text, -1, NULL));
-}
-
 static void assert_exists(const char *dir, const char *name, gboolean exists)
 {
     g_autofree char *path = path_in(dir, name);
     if (g_file_test(path, G_FILE_TEST_EXISTS) != exists)
         fail_msg("%s %s", path, exists ? "is missing" : "should be gone");
-}
-
-static void assert_contains(const char *text, const char *part)
-{
-    if (!text || !strstr(text, part))
-        fail_msg("'%s' not in: %s", part, text ? text : "(null)");
 }
 
 /* ---- sf_run_slide in a child, stopped or disturbed at a step ------------- */
@@ -191,14 +180,14 @@ static void test_user_files_survive(void **state)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
         g_autofree char *path = path_in(fragments, kept[i]);
-        write_text(path, "the user's");
+        test_write_text(path, "the user's");
     }
     g_autofree char *own_part = path_in(fragments, "." STEM "__x7_y7_w5_h5.jpg.XyZ789.part");
     g_autofree char *own_overview_part = path_in(dir, ".overview.jpg.Qw3rty.part");
     g_autofree char *user_part = path_in(dir, ".notes.txt.AbC123.part");
-    write_text(own_part, "half");
-    write_text(own_overview_part, "half");
-    write_text(user_part, "the user's");
+    test_write_text(own_part, "half");
+    test_write_text(own_overview_part, "half");
+    test_write_text(user_part, "the user's");
 
     const char *padding[] = {"0", "9"};
     for (int round = 0; round < 2; round++) {
@@ -257,9 +246,9 @@ static void test_manifest_names_outside_are_not_removed(void **state)
     g_autofree char *fragments = path_in(dir, "fragments");
     g_autofree char *other = path_in(fragments, "other__x0_y0_w5_h5.jpg");
     g_autofree char *padded = path_in(fragments, STEM "__x00_y0_w5_h5.jpg");
-    write_text(victim, "the user's");
-    write_text(other, "the user's");
-    write_text(padded, "the user's");
+    test_write_text(victim, "the user's");
+    test_write_text(other, "the user's");
+    test_write_text(padded, "the user's");
 
     /* Three more regions listing the three files. */
     g_autofree char *manifest_path = path_in(dir, "manifest.json");
@@ -278,7 +267,7 @@ static void test_manifest_names_outside_are_not_removed(void **state)
         json_array_add_element(regions, json_from_string(region, NULL));
     }
     g_autofree char *edited = json_to_string(json_parser_get_root(parser), TRUE);
-    write_text(manifest_path, edited);
+    test_write_text(manifest_path, edited);
     g_autoptr(sf_manifest) check = sf_manifest_load(manifest_path, NULL);
     assert_non_null(check);
 
@@ -305,7 +294,7 @@ static void check_symlink_refused(const char *link_name)
                                         ".overview.jpg.AbC123.part"};
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *path = path_in(elsewhere, files[i]);
-        write_text(path, "the user's");
+        test_write_text(path, "the user's");
     }
     g_autofree char *before = test_dir_entries(elsewhere);
     g_autofree char *link =
@@ -319,8 +308,8 @@ static void check_symlink_refused(const char *link_name)
     int code = test_run_slidefrag(argv, NULL, &err);
     if (code != SF_EXIT_OUTPUT)
         fail_msg("exit %d, expected 6: %s", code, err);
-    assert_contains(err, link);
-    assert_contains(err, "symbolic link");
+    test_assert_contains(err, link);
+    test_assert_contains(err, "symbolic link");
     g_autofree char *after = test_dir_entries(elsewhere);
     assert_string_equal(after, before);
     /* batch refuses it the same way, and its cleaning touches nothing. */
@@ -427,8 +416,8 @@ static void check_slide_changed(const char *step, void (*disturb)(const char *))
     g_clear_pointer(&replacement, g_free);
     if (code != SF_EXIT_SLIDE_READ)
         fail_msg("exit %d, expected 5: %s", code, report);
-    assert_contains(report, slide);
-    assert_contains(report, "changed while");
+    test_assert_contains(report, slide);
+    test_assert_contains(report, "changed while");
     test_assert_slide_folder_unfinished(dir);
 }
 

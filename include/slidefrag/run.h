@@ -160,6 +160,15 @@ gboolean sf_run_slide_progress(const char *slide_path, const char *output_dir,
                                const sf_run_params *params, sf_run_progress_fn progress,
                                void *user_data, sf_run_result *result, GError **error);
 
+/*
+ * The output folder of each slide under out_root, as `run` and `batch` name
+ * them: OUTDIR/<stem>, or OUTDIR/<stem>-<8 hex digits of a hash of the
+ * absolute path> when several of the paths share a stem or an earlier run
+ * left OUTDIR/<stem> for another slide file; the same on every run, so
+ * that resuming finds them again. n folders, NULL-terminated; g_strfreev.
+ */
+char **sf_run_output_dirs(const char *out_root, const char *const *slide_paths, size_t n);
+
 /* The overview size and level for a target. */
 gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, int *width,
                               int *height, int *level, GError **error);

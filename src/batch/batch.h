@@ -1,6 +1,7 @@
 /*
  * slidefrag batch: many slides, each in a child process of its own, with
- * resume, clean interruption, progress and a summary. Internal to the tool.
+ * resume, clean interruption, progress and a summary: the engine's parts
+ * (its API is slidefrag/batch.h).
  */
 #pragma once
 

@@ -1,8 +1,8 @@
 /*
  * One child process per slide: a decoder that crashes or aborts takes down
  * only its own slide. The child is this same program running the hidden
- * `_run-one` command; it reads the parameters on stdin and answers with one
- * JSON line on stdout.
+ * `_run-one` command (cli/cmd_run_one.c); it reads the parameters on stdin
+ * and answers with one JSON line on stdout (sf_batch_answer_line).
  */
 #define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */
 
@@ -16,6 +16,7 @@
 #include "batch/batch.h"
 #include "io/json_safe.h"
 #include "run/run_internal.h"
+#include "slidefrag/batch.h"
 
 struct sf_batch_workers {
     char *exe;
@@ -155,7 +156,28 @@ static void set_failed(sf_batch_item *item, char *error)
     item->error = error;
 }
 
-/* Reads the child's JSON answer into the item; FALSE when there is none. */
+char *sf_batch_answer_line(const sf_run_result *result, const GError *error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    if (error) {
+        sf_json_add_string(b, "status", "failed");
+        sf_json_add_int(b, "code", error->code);
+        sf_json_add_string(b, "error", error->message);
+    } else {
+        sf_json_add_string(b, "status", "ok");
+        sf_json_add_string(b, "output", result->output_dir);
+        sf_json_add_int(b, "regions", result->n_regions);
+        sf_json_add_int(b, "fragments", result->n_fragments);
+        sf_json_add_double(b, "seconds", result->seconds);
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return sf_json_text(root, FALSE);
+}
+
+/* Reads the child's JSON answer (sf_batch_answer_line) into the item;
+ * FALSE when there is none. */
 static gboolean read_answer(sf_batch_item *item, GBytes *out)
 {
     g_autofree char *line = last_line(out);

@@ -3,32 +3,10 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "io/json_safe.h"
-#include "io/slide_json.h"
 #include "slidefrag/error.h"
+#include "slidefrag/json.h"
+#include "slidefrag/manifest.h"
 #include "slidefrag/slide.h"
-
-static JsonNode *describe(const sf_slide *slide)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    sf_json_add_string(b, "path", sf_slide_path(slide));
-    sf_slide_json_members(b, slide);
-    json_builder_set_member_name(b, "associated_images");
-    json_builder_begin_object(b);
-    for (const char *const *name = sf_slide_associated_image_names(slide); name && *name; name++) {
-        int64_t w = 0, h = 0;
-        sf_slide_associated_image_size(slide, *name, &w, &h);
-        json_builder_set_member_name(b, *name);
-        json_builder_begin_object(b);
-        sf_json_add_int(b, "width", w);
-        sf_json_add_int(b, "height", h);
-        json_builder_end_object(b);
-    }
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
 
 static void print_text(const sf_slide *slide)
 {
@@ -70,30 +48,8 @@ static void print_formats(gboolean json)
         }
         return;
     }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "formats");
-    json_builder_begin_array(b);
-    for (int i = 0; i < n; i++) {
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "name", formats[i].name);
-        sf_json_add_string(b, "description", formats[i].description);
-        json_builder_set_member_name(b, "extensions");
-        json_builder_begin_array(b);
-        for (const char *const *e = formats[i].extensions; *e; e++)
-            json_builder_add_string_value(b, *e);
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "extensions");
-    json_builder_begin_array(b);
-    for (const char *const *e = sf_slide_extensions(); *e; e++)
-        json_builder_add_string_value(b, *e);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *text = json_to_string(root, TRUE);
+    g_autoptr(JsonNode) root = sf_slide_formats_json();
+    g_autofree char *text = sf_json_text(root, TRUE);
     printf("%s\n", text);
 }
 
@@ -132,7 +88,7 @@ int sf_cmd_info(int argc, char **argv)
         return error->code;
     }
     if (json) {
-        g_autoptr(JsonNode) root = describe(slide);
+        g_autoptr(JsonNode) root = sf_slide_info_json(slide);
         g_autofree char *text = sf_json_text(root, TRUE);
         printf("%s\n", text);
     } else {

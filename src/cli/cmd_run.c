@@ -5,9 +5,9 @@
 #include "cli/commands.h"
 #include "cli/run_options.h"
 #include "cli/run_progress.h"
-#include "run/run_internal.h"
 #include "slidefrag/error.h"
 #include "slidefrag/report.h"
+#include "slidefrag/run.h"
 
 static int usage_error(GOptionContext *context, const char *message)
 {
@@ -51,35 +51,24 @@ int sf_cmd_run(int argc, char **argv)
     if (!out_root)
         return usage_error(context, "no output folder given (-o OUTDIR)");
 
-    /* Stems given more than once get folders of their own. */
-    g_autoptr(GHashTable) stem_counts =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (int i = 1; i < argc; i++) {
-        char *stem = sf_slide_stem(argv[i]);
-        int n = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem));
-        g_hash_table_replace(stem_counts, stem, GINT_TO_POINTER(n + 1));
-    }
-
     int n_failed = 0, last_code = SF_EXIT_OK;
+    g_auto(GStrv) dirs =
+        sf_run_output_dirs(out_root, (const char *const *)argv + 1, (size_t)argc - 1);
     sf_run_display *display = sf_run_display_new();
-    /* What OUTDIR/report.html lists; `owned` keeps its strings. */
-    sf_report_row *rows = g_new0(sf_report_row, argc);
-    g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+    /* What OUTDIR/report.html lists; `errors` keeps the messages. */
+    g_autofree sf_report_row *rows = g_new0(sf_report_row, argc);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
     for (int i = 1; i < argc; i++) {
-        g_autofree char *stem = sf_slide_stem(argv[i]);
-        gboolean shared = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem)) > 1;
-        char *dir = sf_run_output_dir(out_root, argv[i], shared);
-        g_ptr_array_add(owned, dir);
         sf_run_result result = {0};
         g_autoptr(GError) slide_error = NULL;
         sf_run_display_slide(display, argv[i], i, argc - 1);
         gint64 start = g_get_monotonic_time();
-        gboolean ok = sf_run_slide_progress(argv[i], dir, &params, sf_run_display_update, display,
-                                            &result, &slide_error);
+        gboolean ok = sf_run_slide_progress(argv[i], dirs[i - 1], &params, sf_run_display_update,
+                                            display, &result, &slide_error);
         sf_run_display_clear(display);
         sf_report_row *row = &rows[i - 1];
         row->path = argv[i];
-        row->folder = g_file_test(dir, G_FILE_TEST_IS_DIR) ? dir : NULL;
+        row->folder = g_file_test(dirs[i - 1], G_FILE_TEST_IS_DIR) ? dirs[i - 1] : NULL;
         row->seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
         row->status = ok ? "ok" : "failed";
         if (ok) {
@@ -90,7 +79,7 @@ int sf_cmd_run(int argc, char **argv)
             n_failed++;
             last_code = slide_error->code;
             row->error = g_strdup(slide_error->message);
-            g_ptr_array_add(owned, (char *)row->error);
+            g_ptr_array_add(errors, (char *)row->error);
         }
         sf_run_result_clear(&result);
     }
@@ -98,10 +87,8 @@ int sf_cmd_run(int argc, char **argv)
     /* The index of every slide: written even when some failed, as a batch
      * writes its summary. */
     g_autoptr(GError) report_error = NULL;
-    gboolean indexed = g_mkdir_with_parents(out_root, 0777) == 0 &&
-                       sf_report_write_index(out_root, rows, argc - 1, &report_error);
-    g_free(rows);
-    if (!indexed) {
+    if (g_mkdir_with_parents(out_root, 0777) != 0 ||
+        !sf_report_write_index(out_root, rows, (size_t)argc - 1, &report_error)) {
         fprintf(stderr, "slidefrag run: %s\n",
                 report_error ? report_error->message : "cannot create the output folder");
         if (n_failed == 0)

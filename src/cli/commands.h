@@ -4,7 +4,7 @@
 int sf_cmd_info(int argc, char **argv);
 int sf_cmd_run(int argc, char **argv);
 int sf_cmd_batch(int argc, char **argv);
-/* Hidden: batch's child process for one slide (src/batch/run_one.c). */
+/* Hidden: batch's child process for one slide (cmd_run_one.c). */
 int sf_cmd_run_one(int argc, char **argv);
 int sf_cmd_map(int argc, char **argv);
 int sf_cmd_eval(int argc, char **argv);

@@ -11,13 +11,16 @@
  * (json-glib included) accepts. Every JSON text slidefrag writes comes from
  * sf_json_text, which rewrites each number json-glib printed as the
  * shortest text that reads back as the same double, valid JSON; CSV and XML
- * print their numbers with the same sf_number_text.
+ * print their numbers with the same sf_number_text (both public, in
+ * slidefrag/json.h).
  */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdint.h>
+
+#include "slidefrag/json.h"
 
 /* Far beyond any file slidefrag reads (GeoJSON MultiPolygons nest 8 deep)
  * and far below what json-glib's recursion can take, also under ASan. */
@@ -34,28 +37,12 @@ gboolean sf_json_check_depth(const char *name, const char *data, size_t length, 
  * the scan stops once the bound passes `limit`. */
 size_t sf_json_depth_bound(const char *data, size_t length, size_t limit, int *line);
 
-/* Enough for any double sf_number_text writes, with its NUL. */
-#define SF_NUMBER_TEXT_SIZE 32
-
-/*
- * The shortest decimal text that reads back (strtod) as exactly `value`:
- * "935.6", "0.1", "1e-08", "6e+18", "2", at most 17 significant digits,
- * with '.' whatever the locale; -0 is written "0". Non-finite values have
- * no text in JSON or CSV and are written "null". Returns buf.
- */
-const char *sf_number_text(char buf[SF_NUMBER_TEXT_SIZE], double value);
-
 /* A member of the open object, the one way slidefrag writes members: a
  * NULL string as null. */
 void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value);
 void sf_json_add_double(JsonBuilder *b, const char *name, double value);
 void sf_json_add_string(JsonBuilder *b, const char *name, const char *value);
 void sf_json_add_bool(JsonBuilder *b, const char *name, gboolean value);
-
-/* `root` as JSON text: json-glib's layout (indented by two spaces when
- * `pretty`, else on one line), every double as sf_number_text writes it and
- * kept a double ("2.0", not "2"). The one JSON writer. g_free it. */
-char *sf_json_text(JsonNode *root, gboolean pretty);
 
 /* `root` as the files slidefrag writes hold JSON: sf_json_text, indented,
  * ending in a newline. g_free it. */

@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "io/json_safe.h"
+#include "slidefrag/json.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 #include "slidefrag/report.h"
@@ -193,15 +193,17 @@ static void toggle(GString *out, const char *layer, const char *label, const cha
     g_string_append(out, "</label>\n");
 }
 
-static void overview_figure(GString *out, const sf_manifest *m)
+static void overview_figure(GString *out, const sf_manifest *m, const char *dir)
 {
-    const char *image = safe_relative(m->overview_file);
-    if (!image || m->overview_width <= 0 || m->overview_height <= 0) {
+    const char *image = m->has_overview ? safe_relative(m->overview.file) : NULL;
+    if (!image || m->overview.width <= 0 || m->overview.height <= 0) {
         g_string_append(out, "<p class=\"muted\">The manifest names no overview.</p>\n");
         return;
     }
-    const char *mask = safe_relative(m->mask_file);
-    int w = m->overview_width, h = m->overview_height;
+    /* The run writes the mask beside the overview, always by this name. */
+    g_autofree char *mask_path = g_build_filename(dir, "mask.png", NULL);
+    const char *mask = g_file_test(mask_path, G_FILE_TEST_IS_REGULAR) ? "mask.png" : NULL;
+    int w = m->overview.width, h = m->overview.height;
     g_string_append(out, "<div class=\"toggles\">\n");
     toggle(out, "regions", "Regions", "var(--region)", m->n_regions, TRUE, TRUE);
     toggle(out, "components", "Component boxes", "var(--component)", m->n_components,
@@ -257,7 +259,7 @@ static void overview_figure(GString *out, const sf_manifest *m)
     int font = MAX(8, MAX(w, h) / 40);
     for (size_t i = 0; i < m->n_regions; i++) {
         const sf_manifest_region *r = &m->regions[i];
-        if (r->overview.w <= 0)
+        if (!r->has_overview)
             continue;
         g_string_append_printf(out, "<g class=\"region\" id=\"region-%d\" data-id=\"%d\">", r->id,
                                r->id);
@@ -331,8 +333,10 @@ static void fragment_cards(GString *out, const sf_manifest *m, const char *dir)
         g_string_append(out, "</div>\n<div>");
         /* µm per fragment pixel: the slide's, times level-0 pixels per
          * fragment pixel. */
-        if (m->mpp_x > 0 && r->fragment_width > 0) {
-            number(out, m->mpp_x * (double)r->w / r->fragment_width, 3);
+        double downsample =
+            r->fragment_downsample > 0 ? r->fragment_downsample : (double)r->w / r->fragment_width;
+        if (m->mpp_x > 0 && downsample > 0) {
+            number(out, m->mpp_x * downsample, 3);
             g_string_append(out, " µm/px");
         } else {
             g_string_append(out, "µm/px unknown");
@@ -349,17 +353,30 @@ static void fragment_cards(GString *out, const sf_manifest *m, const char *dir)
     g_string_append(out, "</div>\n");
 }
 
-static void entries_table(GString *out, const char *id, const sf_manifest_entry *entries, size_t n)
+/* A JSON value as the page shows it: strings as they are, numbers as
+ * slidefrag writes them, anything else as compact JSON. */
+static char *value_text(JsonNode *node)
 {
-    g_string_append_printf(out, "<table id=\"%s\" class=\"kv\">\n", id);
-    for (size_t i = 0; i < n; i++) {
+    if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+        return g_strdup(json_node_get_string(node));
+    return sf_json_text(node, FALSE);
+}
+
+/* The members of a JSON object as table rows. */
+static void member_rows(GString *out, JsonNode *object)
+{
+    if (!object || !JSON_NODE_HOLDS_OBJECT(object))
+        return;
+    JsonObject *o = json_node_get_object(object);
+    g_autoptr(GList) names = json_object_get_members(o);
+    for (GList *l = names; l; l = l->next) {
+        g_autofree char *value = value_text(json_object_get_member(o, l->data));
         g_string_append(out, "<tr><th>");
-        text(out, entries[i].key);
+        text(out, l->data);
         g_string_append(out, "</th><td>");
-        text(out, entries[i].value);
+        text(out, value);
         g_string_append(out, "</td></tr>\n");
     }
-    g_string_append(out, "</table>\n");
 }
 
 static void decisions(GString *out, const sf_manifest *m)
@@ -368,13 +385,7 @@ static void decisions(GString *out, const sf_manifest *m)
                          "<table id=\"decision-table\" class=\"kv\">\n");
     if (m->threshold >= 0)
         g_string_append_printf(out, "<tr><th>threshold</th><td>%d</td></tr>\n", m->threshold);
-    for (size_t i = 0; i < m->n_detection; i++) {
-        g_string_append(out, "<tr><th>");
-        text(out, m->detection[i].key);
-        g_string_append(out, "</th><td>");
-        text(out, m->detection[i].value);
-        g_string_append(out, "</td></tr>\n");
-    }
+    member_rows(out, m->detection);
     g_string_append_printf(out, "<tr><th>components</th><td>%zu</td></tr>\n", m->n_components);
     g_string_append_printf(out, "<tr><th>regions</th><td>%zu</td></tr>\n</table>\n", m->n_regions);
     g_string_append(out, "<h3>Rejected objects</h3>\n");
@@ -402,17 +413,21 @@ static void decisions(GString *out, const sf_manifest *m)
 
 static void timings(GString *out, const sf_manifest *m)
 {
+    const sf_manifest_timings *t = &m->timings;
+    const struct {
+        const char *stage;
+        double seconds;
+    } stages[] = {{"open", t->open},   {"overview", t->overview},   {"detect", t->detect},
+                  {"write", t->write}, {"fragments", t->fragments}, {"total", t->total}};
     g_string_append(out, "<section id=\"timings\">\n<h2>Timings</h2>\n");
-    if (m->n_timings == 0) {
+    if (t->total <= 0) {
         g_string_append(out, "<p class=\"muted\">The manifest records none.</p>\n</section>\n");
         return;
     }
     g_string_append(out, "<table id=\"timing-table\">\n");
-    for (size_t i = 0; i < m->n_timings; i++) {
-        g_string_append(out, "<tr><th>");
-        text(out, m->timings[i].key);
-        g_string_append(out, "</th><td class=\"num\">");
-        number(out, g_ascii_strtod(m->timings[i].value, NULL), 3);
+    for (size_t i = 0; i < G_N_ELEMENTS(stages); i++) {
+        g_string_append_printf(out, "<tr><th>%s</th><td class=\"num\">", stages[i].stage);
+        number(out, stages[i].seconds, 3);
         g_string_append(out, " s</td></tr>\n");
     }
     g_string_append(out, "</table>\n</section>\n");
@@ -458,7 +473,7 @@ char *sf_report_slide_html(const sf_manifest *m, const char *dir)
         g_string_append(out, "</ul>\n");
     }
     g_string_append(out, "</section>\n<section id=\"overview-section\">\n<h2>Overview</h2>\n");
-    overview_figure(out, m);
+    overview_figure(out, m, dir);
     g_string_append(out, "</section>\n<section id=\"fragments\">\n<h2>Fragments</h2>\n");
     if (m->n_regions == 0)
         g_string_append(out,
@@ -467,9 +482,10 @@ char *sf_report_slide_html(const sf_manifest *m, const char *dir)
         fragment_cards(out, m, dir);
     g_string_append(out, "</section>\n");
     decisions(out, m);
-    g_string_append(out, "<section id=\"parameters\">\n<h2>Parameters</h2>\n");
-    entries_table(out, "parameter-table", m->params, m->n_params);
-    g_string_append(out, "</section>\n");
+    g_string_append(out, "<section id=\"parameters\">\n<h2>Parameters</h2>\n"
+                         "<table id=\"parameter-table\" class=\"kv\">\n");
+    member_rows(out, m->params);
+    g_string_append(out, "</table>\n</section>\n");
     timings(out, m);
     page_end(out, slide_script);
     return g_string_free(out, FALSE);
@@ -560,7 +576,7 @@ gboolean sf_report_write_index(const char *out_root, const sf_report_row *rows, 
         if (manifest)
             g_string_append_printf(out, "%zu", manifest->n_regions);
         g_string_append(out, "</td><td class=\"num\"");
-        guint n_warnings = manifest ? g_strv_length(manifest->warnings) : 0;
+        guint n_warnings = manifest && manifest->warnings ? g_strv_length(manifest->warnings) : 0;
         if (n_warnings) {
             g_autofree char *all = g_strjoinv("\n", manifest->warnings);
             g_string_append(out, " title=\"");

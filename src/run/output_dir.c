@@ -1,4 +1,5 @@
-/* Where a slide's outputs go: OUTDIR/<stem>, unless another slide owns it. */
+/* Where a slide's outputs go: OUTDIR/<stem>, unless another slide owns it.
+ * `run` and `batch` both name folders here. */
 #include <string.h>
 
 #include "run/run_internal.h"
@@ -17,7 +18,10 @@ static gboolean owned_by_other_slide(const char *dir, const char *abs_path)
     return manifest && manifest->slide_path && strcmp(manifest->slide_path, path_text) != 0;
 }
 
-char *sf_run_output_dir(const char *out_root, const char *slide_path, gboolean stem_shared)
+/* OUTDIR/<stem>, or OUTDIR/<stem>-<hash of the path> when stem_shared
+ * (several inputs have this stem) or an earlier run left that folder for
+ * another slide file. */
+static char *output_dir(const char *out_root, const char *slide_path, gboolean stem_shared)
 {
     g_autofree char *stem = sf_slide_stem(slide_path);
     g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
@@ -30,4 +34,23 @@ char *sf_run_output_dir(const char *out_root, const char *slide_path, gboolean s
     g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA1, abs_path, -1);
     g_autofree char *name = g_strdup_printf("%s-%.8s", stem, hash);
     return g_build_filename(out_root, name, NULL);
+}
+
+char **sf_run_output_dirs(const char *out_root, const char *const *slide_paths, size_t n)
+{
+    g_autoptr(GHashTable) stem_counts =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char **stems = g_new0(char *, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        stems[i] = sf_slide_stem(slide_paths[i]);
+        int count = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stems[i]));
+        g_hash_table_replace(stem_counts, g_strdup(stems[i]), GINT_TO_POINTER(count + 1));
+    }
+    char **dirs = g_new0(char *, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        gboolean shared = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stems[i])) > 1;
+        dirs[i] = output_dir(out_root, slide_paths[i], shared);
+    }
+    g_strfreev(stems);
+    return dirs;
 }

@@ -15,10 +15,7 @@ sf_box sf_region_to_level0(const sf_box *box, double padding, double scale_x, do
 /* The slide's file name without its last extension: the fragment name stem. */
 char *sf_slide_stem(const char *path);
 
-/* The output folder for a slide under out_root: out_root/<stem>, or
- * out_root/<stem>-<hash of the path> when stem_shared (several inputs have
- * this stem) or an earlier run left that folder for another slide file. */
-char *sf_run_output_dir(const char *out_root, const char *slide_path, gboolean stem_shared);
+
 
 /* ---- slide_folder.c: the slide's output folder --------------------------- */
 
@@ -57,10 +54,6 @@ void sf_slide_folder_forget_pending(sf_slide_folder *folder);
 /* The cleaning after a run that was killed (batch): its temporary files
  * go, if no run holds the folder now; a link is never followed. */
 void sf_slide_folder_clean_killed(const char *path, const char *stem);
-
-/* Whether `name` is exactly a fragment file name a run on a slide of this
- * stem writes (sf_fragment_name_format). */
-gboolean sf_is_fragment_name_of(const char *name, const char *stem);
 
 /* Test hook: called with the name of each step sf_run_slide reaches
  * ("opened", "folder-ready", ..., "done") so that a test can kill the run or

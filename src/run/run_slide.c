@@ -5,8 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io/json_safe.h"
-#include "io/slide_json.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
@@ -255,17 +253,6 @@ static gboolean write_boxes_figure(const char *path, const sf_image *overview,
                         error);
 }
 
-static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    sf_json_add_int(b, "x", box->x);
-    sf_json_add_int(b, "y", box->y);
-    sf_json_add_int(b, "w", box->w);
-    sf_json_add_int(b, "h", box->h);
-    json_builder_end_object(b);
-}
-
 /*
  * What identifies the slide file that was read: taken just before it is
  * opened and compared once every pixel has been read. A file replaced
@@ -301,24 +288,6 @@ static gboolean same_file(const char *path, const file_stamp *opened, GError **e
                 "it was opened); nothing is marked finished, run it again",
                 path);
     return FALSE;
-}
-
-static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem,
-                      const file_stamp *stamp)
-{
-    json_builder_set_member_name(b, "slide");
-    json_builder_begin_object(b);
-    /* JSON is UTF-8 and its readers refuse anything else; a file name need
-     * not be. The path is recorded readably, the file stat'ed by its bytes. */
-    g_autofree char *path_text = g_utf8_make_valid(path, -1);
-    sf_json_add_string(b, "path", path_text);
-    sf_json_add_string(b, "name", stem);
-    /* Size and modification time let a resumed batch tell whether the file
-     * it finished earlier is still the same. */
-    sf_json_add_int(b, "file_size", (int64_t)stamp->size);
-    sf_json_add_int(b, "file_mtime", (int64_t)stamp->mtime.tv_sec);
-    sf_slide_json_members(b, slide);
-    json_builder_end_object(b);
 }
 
 static gboolean run_slide(const char *slide_path, const char *output_dir,
@@ -496,92 +465,65 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
     }
 
     if (ok) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "schema", "slidefrag.manifest/1");
-        json_builder_set_member_name(b, "tool");
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "name", "slidefrag");
-        sf_json_add_string(b, "version", SLIDEFRAG_VERSION);
-        json_builder_end_object(b);
-        add_slide(b, slide, abs_path, stem, &opened);
-
-        json_builder_set_member_name(b, "overview");
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "file", overview_name);
-        sf_json_add_string(b, "mask", "mask.png");
-        sf_json_add_string(b, "boxes", "boxes.jpg");
-        sf_json_add_int(b, "level", ov_level);
-        sf_json_add_double(b, "level_downsample", sf_slide_level(slide, ov_level)->downsample);
-        sf_json_add_int(b, "width", ov_w);
-        sf_json_add_int(b, "height", ov_h);
-        sf_json_add_double(b, "scale_x", scale_x);
-        sf_json_add_double(b, "scale_y", scale_y);
-        json_builder_end_object(b);
-
+        g_autoptr(sf_manifest) m = sf_manifest_new();
+        m->tool_version = g_strdup(SLIDEFRAG_VERSION);
+        /* JSON is UTF-8 and its readers refuse anything else; a file name
+         * need not be. The path is recorded readably, the file stat'ed by
+         * its bytes. */
+        m->slide_path = g_utf8_make_valid(abs_path, -1);
+        m->slide_name = g_strdup(stem);
+        m->has_file_stamp = TRUE;
+        m->file_size = (int64_t)opened.size;
+        m->file_mtime = (int64_t)opened.mtime.tv_sec;
+        sf_manifest_describe_slide(m, slide);
+        m->has_overview = TRUE;
+        m->overview = (sf_manifest_overview){
+            .file = g_strdup(overview_name),
+            .level = ov_level,
+            .level_downsample = sf_slide_level(slide, ov_level)->downsample,
+            .width = ov_w,
+            .height = ov_h,
+            .scale_x = scale_x,
+            .scale_y = scale_y,
+        };
         sf_run_params used;
         sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
-        json_builder_set_member_name(b, "params");
-        json_builder_add_value(b, sf_run_params_to_json(&used));
-        sf_json_add_int(b, "threshold", threshold);
+        m->params = sf_run_params_to_json(&used);
+        m->threshold = threshold;
         /* The connected components' boxes, which the report draws. */
-        json_builder_set_member_name(b, "components");
-        json_builder_begin_array(b);
-        for (size_t i = 0; i < found.n_initial; i++) {
-            json_builder_begin_object(b);
-            sf_json_add_int(b, "x", found.initial[i].x);
-            sf_json_add_int(b, "y", found.initial[i].y);
-            sf_json_add_int(b, "w", found.initial[i].w);
-            sf_json_add_int(b, "h", found.initial[i].h);
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
-
-        json_builder_set_member_name(b, "regions");
-        json_builder_begin_array(b);
+        m->n_components = found.n_initial;
+        m->components = g_memdup2(found.initial, sizeof(sf_box) * MAX(found.n_initial, 1));
+        m->n_regions = (size_t)n_jobs;
+        m->regions = g_new0(sf_manifest_region, MAX(n_jobs, 1));
         for (int i = 0; i < n_jobs; i++) {
             const fragment_job *job = &jobs[i];
-            json_builder_begin_object(b);
-            sf_json_add_int(b, "id", i);
-            add_box(b, "level0", &job->level0);
-            add_box(b, "overview", &found.regions[i].box);
-            sf_json_add_double(b, "tissue_fraction", found.regions[i].tissue_fraction);
-            json_builder_set_member_name(b, "fragment");
-            json_builder_begin_object(b);
-            g_autofree char *file = g_strconcat("fragments/", job->name, NULL);
-            sf_json_add_string(b, "file", file);
-            sf_json_add_int(b, "width", job->width);
-            sf_json_add_int(b, "height", job->height);
-            sf_json_add_double(b, "downsample", (double)job->level0.w / job->width);
-            sf_json_add_int(b, "level", job->level);
-            json_builder_end_object(b);
-            json_builder_end_object(b);
+            m->regions[i] = (sf_manifest_region){
+                .id = i,
+                .x = job->level0.x,
+                .y = job->level0.y,
+                .w = job->level0.w,
+                .h = job->level0.h,
+                .fragment_file = g_strconcat("fragments/", job->name, NULL),
+                .fragment_name = g_strdup(job->name),
+                .fragment_width = job->width,
+                .fragment_height = job->height,
+                .has_overview = TRUE,
+                .overview = found.regions[i].box,
+                .tissue_fraction = found.regions[i].tissue_fraction,
+                .fragment_downsample = (double)job->level0.w / job->width,
+                .fragment_level = job->level,
+            };
         }
-        json_builder_end_array(b);
-
-        json_builder_set_member_name(b, "timings");
-        json_builder_begin_object(b);
-        sf_json_add_double(b, "open", t_open);
-        sf_json_add_double(b, "overview", t_overview);
-        sf_json_add_double(b, "detect", t_detect);
-        sf_json_add_double(b, "write", t_write);
-        sf_json_add_double(b, "fragments", t_fragments);
-        sf_json_add_double(b, "total", seconds_since(start));
-        json_builder_end_object(b);
-        json_builder_end_object(b);
-
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        g_autofree char *text = sf_json_file_text(root);
+        m->timings = (sf_manifest_timings){t_open,  t_overview,  t_detect,
+                                           t_write, t_fragments, seconds_since(start)};
         g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-        /* The report is made from the manifest, read back as any reader
-         * would, and written before it: a folder with a manifest has all. */
+        /* The report, from the manifest as it will be written, and before
+         * it: a folder with a manifest has its page. */
         progress_stage(progress, SF_RUN_WRITING_REPORT);
-        g_autoptr(sf_manifest) read_back =
-            sf_manifest_parse(manifest_path, text, strlen(text), error);
-        ok = read_back && sf_report_write_slide(read_back, output_dir, error);
+        ok = sf_report_write_slide(m, output_dir, error);
         progress_stage(progress, SF_RUN_WRITING_MANIFEST);
         if (ok)
-            ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
+            ok = sf_manifest_write(m, manifest_path, error);
     }
     if (ok) {
         step("manifest-written");
@@ -597,6 +539,6 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
     for (int i = 0; i < n_jobs; i++)
         g_free(jobs[i].name);
     g_free(jobs);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     return ok;
 }

@@ -50,18 +50,6 @@ static const char *const own_files[] = {
     "overview.jpg", "overview.png", "mask.png", "boxes.jpg", "manifest.json", PENDING_NAME,
 };
 
-gboolean sf_is_fragment_name_of(const char *name, const char *stem)
-{
-    g_autofree char *name_stem = NULL;
-    int64_t x, y, w, h;
-    if (!sf_fragment_name_parse(name, &name_stem, &x, &y, &w, &h) || strcmp(name_stem, stem))
-        return FALSE;
-    /* Exactly the name a run writes: no directory part, no other spelling
-     * of the same numbers ("x007"), no other extension. */
-    g_autofree char *canonical = sf_fragment_name_format(stem, x, y, w, h);
-    return !strcmp(name, canonical);
-}
-
 static gboolean is_own_file(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(own_files); i++)
@@ -186,7 +174,7 @@ static void remove_temp_files_in(int fd, const char *stem, gboolean fragments)
     g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func(g_free);
     for (struct dirent *entry; (entry = readdir(listing));) {
         g_autofree char *target = sf_output_temp_target(entry->d_name);
-        if (target && (fragments ? sf_is_fragment_name_of(target, stem) : is_own_file(target)))
+        if (target && (fragments ? sf_fragment_name_is_of(target, stem) : is_own_file(target)))
             g_ptr_array_add(doomed, g_strdup(entry->d_name));
     }
     closedir(listing);
@@ -262,7 +250,7 @@ GHashTable *sf_slide_folder_earlier_fragments(sf_slide_folder *folder)
             const sf_manifest_region *r = &manifest->regions[i];
             if (g_str_has_prefix(r->fragment_file, "fragments/") &&
                 !strcmp(r->fragment_file + strlen("fragments/"), r->fragment_name) &&
-                sf_is_fragment_name_of(r->fragment_name, folder->stem))
+                sf_fragment_name_is_of(r->fragment_name, folder->stem))
                 g_hash_table_add(names, g_strdup(r->fragment_name));
         }
     }
@@ -272,7 +260,7 @@ GHashTable *sf_slide_folder_earlier_fragments(sf_slide_folder *folder)
     if (pending) {
         g_auto(GStrv) lines = g_strsplit(pending, "\n", -1);
         for (char **line = lines; *line; line++)
-            if (sf_is_fragment_name_of(*line, folder->stem))
+            if (sf_fragment_name_is_of(*line, folder->stem))
                 g_hash_table_add(names, g_strdup(*line));
     }
     return names;

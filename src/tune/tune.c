@@ -121,7 +121,7 @@ static gboolean score_on_slide(tune_state *state, const sf_tune_candidate *c, co
     sf_status status = sf_score_boxes(ts->truth->boxes, ts->truth->n_boxes, pred, found.n_regions,
                                       state->score_params, score, NULL);
     g_free(pred);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     return status == SF_OK;
 }
 
@@ -158,7 +158,7 @@ static void run_group(gpointer data, gpointer user_data)
                 state->candidates[g_array_index(group->members, size_t, i)].failed = TRUE;
             return;
         }
-        sf_regions_free(&unused);
+        sf_regions_clear(&unused);
         for (guint i = 0; i < group->members->len; i++) {
             sf_tune_candidate *c = &state->candidates[g_array_index(group->members, size_t, i)];
             sf_score score;
