@@ -86,7 +86,7 @@ static const char *const style =
     "header,section,footer{max-width:1400px;margin:0 auto;padding:12px 24px}"
     "h1{font-size:24px;margin:8px 0 4px;word-break:break-all}h2{font-size:18px;margin:18px 0 8px}"
     "h3{font-size:15px;margin:14px 0 6px}a{color:#0b57d0}"
-    "nav{font-size:14px}.muted,.path{color:var(--muted);font-size:13px;word-break:break-all}"
+    "nav{font-size:14px}.muted,.path{color:var(--muted);font-size:13px}.path{word-break:break-all}"
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:8px 0}"
     "dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;word-break:break-all}"
     ".warnings ul{margin:0;padding:0;list-style:none}"
@@ -359,6 +359,10 @@ static char *value_text(JsonNode *node)
 {
     if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
         return g_strdup(json_node_get_string(node));
+    if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+        char number[SF_NUMBER_TEXT_SIZE]; /* 1024, not JSON's 1024.0 */
+        return g_strdup(sf_number_text(number, json_node_get_double(node)));
+    }
     return sf_json_text(node, FALSE);
 }
 
