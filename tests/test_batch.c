@@ -294,6 +294,44 @@ static void test_resume(void **state)
     test_remove_tree(root);
 }
 
+/* A slide name that is not UTF-8, beside one that fails: summary.json and
+ * the --log-json events stay JSON (the name made valid, U+FFFD), and
+ * --resume knows the slide it finished. */
+static void test_slide_name_not_utf8(void **state)
+{
+    (void)state;
+    g_autofree char *root = test_make_tmpdir();
+    g_autofree char *in = g_build_filename(root, "in", NULL);
+    assert_int_equal(g_mkdir_with_parents(in, 0755), 0);
+    test_copy_fixture("small.svs", in, "bad\xff\xfename.svs");
+    test_copy_fixture("broken.svs", in, "worse\xff.svs");
+    g_autofree char *out = g_build_filename(root, "out", NULL);
+    const char *first[] = {"batch", in, "-o", out, "--log-json", FAST, NULL};
+    g_autofree char *log = run_expect(first, SF_EXIT_SOME_FAILED);
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(log), "\n", -1);
+    for (char **line = lines; *line; line++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) event = json_from_string(*line, &error);
+        if (!event)
+            fail_msg("not JSON: %s: %s", error->message, *line);
+    }
+    summary s = load_summary(out);
+    assert_string_equal(status_of(&s, "bad\xef\xbf\xbd\xef\xbf\xbdname.svs"), "ok");
+    assert_string_equal(status_of(&s, "worse\xef\xbf\xbd.svs"), "failed");
+    summary_clear(&s);
+    g_autofree char *csv_path = g_build_filename(out, "summary.csv", NULL);
+    g_autofree char *csv = NULL;
+    assert_true(g_file_get_contents(csv_path, &csv, NULL, NULL));
+    assert_true(g_utf8_validate(csv, -1, NULL));
+
+    const char *resume[] = {"batch", in, "-o", out, "--resume", FAST, NULL};
+    g_free(run_expect(resume, SF_EXIT_SOME_FAILED));
+    s = load_summary(out);
+    assert_string_equal(status_of(&s, "bad\xef\xbf\xbd\xef\xbf\xbdname.svs"), "skipped");
+    summary_clear(&s);
+    test_remove_tree(root);
+}
+
 /* Whether any OUTDIR/<folder>/manifest.json exists yet. */
 static gboolean any_manifest(const char *out)
 {
@@ -522,6 +560,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statuses_and_outputs),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_slide_name_not_utf8),
         cmocka_unit_test(test_sigterm_stops_cleanly_and_resumes),
         cmocka_unit_test(test_sigint),
         cmocka_unit_test(test_sigint_is_reported_as_sigint),

@@ -312,14 +312,141 @@ static void test_slide_name_not_utf8(void **state)
     assert_int_equal(
         run_args(NULL, &eval_err, "eval", "--truth", manifest_path, "--pred", manifest_path, NULL),
         0);
+    /* info --json describes it in JSON. */
+    g_autofree char *info = NULL;
+    assert_int_equal(run_args(&info, NULL, "info", "--json", slide, NULL), 0);
+    g_autoptr(GError) json_error = NULL;
+    g_autoptr(JsonNode) info_json = json_from_string(info, &json_error);
+    if (!info_json)
+        fail_msg("info --json: %s", json_error->message);
     /* A second run finds the folder its own. */
     assert_int_equal(run_args(NULL, NULL, "run", slide, "-o", out, "--min-area", "0", NULL), 0);
     g_autofree char *folders = test_dir_entries(out);
     assert_string_equal(folders, "bad\xef\xbf\xbd\xef\xbf\xbdname|report.html");
 }
 
+/*
+ * run and map agree on which slide names make usable stems: a name run
+ * accepts gives fragments that map maps (here without a manifest, by the
+ * fragment name alone), and a name run refuses is refused before anything
+ * is written. Before, "...svs" and "a..b.svs" and stems of 200-220 bytes
+ * were run and then refused by map, and longer stems failed in run only
+ * after the overview was written.
+ */
+static void test_slide_stem_rule(void **state)
+{
+    (void)state;
+    g_autofree char *in = new_dir("stems-in");
+    g_autofree char *long_149 = g_strnfill(149, 'a');
+    g_autofree char *long_210 = g_strnfill(210, 'b');
+    g_autofree char *long_240 = g_strnfill(240, 'c');
+    const struct {
+        const char *stem;
+        gboolean accepted;
+    } cases[] = {
+        {"a..b", TRUE},         {long_149, TRUE},  {"...", FALSE},    {".hidden", FALSE},
+        {"back\\slash", FALSE}, {long_210, FALSE}, {long_240, FALSE},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *name = g_strconcat(cases[i].stem, ".svs", NULL);
+        test_copy_fixture("small.svs", in, name);
+        g_autofree char *slide = path_in(in, name);
+        g_autofree char *out = new_dir("stems-out");
+        g_autofree char *err = NULL;
+        int code = run_args(NULL, &err, "run", slide, "-o", out, "--min-area", "0", NULL);
+        if (!cases[i].accepted) {
+            if (code != SF_EXIT_USAGE)
+                fail_msg("stem '%.20s...' (%zu bytes): exit %d, expected 2: %s", cases[i].stem,
+                         strlen(cases[i].stem), code, err);
+            test_assert_contains(err, "cannot name");
+            g_autofree char *entries = test_dir_entries(out);
+            assert_string_equal(entries, "");
+            continue;
+        }
+        if (code != 0)
+            fail_msg("stem '%.20s...': exit %d: %s", cases[i].stem, code, err);
+        g_autofree char *dir = path_in(out, cases[i].stem);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
+        assert_true(manifest->n_regions > 0);
+        const sf_manifest_region *r = &manifest->regions[0];
+        g_autofree char *csv = path_in(out, "points.csv");
+        g_autofree char *row = g_strdup_printf("tumour,1,1,%s,%d,%d\n", r->fragment_name,
+                                               r->fragment_width, r->fragment_height);
+        test_write_text(csv, row);
+        g_autofree char *mapped = path_in(out, "mapped");
+        g_autofree char *map_err = NULL;
+        code = run_args(NULL, &map_err, "map", csv, "-o", mapped, NULL);
+        if (code != 0)
+            fail_msg("map of stem '%.20s...': exit %d: %s", cases[i].stem, code, map_err);
+        g_autofree char *geojson_name = g_strconcat(cases[i].stem, ".geojson", NULL);
+        g_autofree char *geojson = path_in(mapped, geojson_name);
+        assert_true(g_file_test(geojson, G_FILE_TEST_IS_REGULAR));
+    }
+}
+
+/* cmu-1-small-region with its "MPP = 0.4990" replaced by `mpp` (6
+ * characters), into `dir`. */
+static char *slide_with_mpp(const char *dir, const char *name, const char *mpp)
+{
+    g_autofree char *source = test_fixture("cmu-1-small-region.svs");
+    g_autofree char *data = NULL;
+    gsize length = 0;
+    assert_true(g_file_get_contents(source, &data, &length, NULL));
+    assert_int_equal(strlen(mpp), 6);
+    int replaced = 0;
+    for (gsize i = 0; i + 12 <= length; i++)
+        if (!memcmp(data + i, "MPP = 0.4990", 12)) {
+            memcpy(data + i + 6, mpp, 6);
+            replaced++;
+        }
+    assert_true(replaced > 0);
+    char *path = path_in(dir, name);
+    assert_true(g_file_set_contents(path, data, (gssize)length, NULL));
+    return path;
+}
+
+/* A µm/px no scanner writes (1e-300, 1e+300) turned every size in µm into
+ * a float-to-integer overflow: undefined behaviour, and in practice a
+ * minimum area of INT64_MIN (or 0), so every speck became a fragment. Such
+ * a resolution is treated as unknown, with a note; sizes asked for in µm
+ * are refused as on a slide without one. */
+static void test_slide_implausible_mpp(void **state)
+{
+    (void)state;
+    g_autofree char *in = new_dir("implausible-mpp-in");
+    g_autofree char *out = new_dir("implausible-mpp");
+    g_autofree char *reference = test_fixture("cmu-1-small-region.svs");
+    assert_int_equal(run_args(NULL, NULL, "run", reference, "-o", out, "--min-area", "0",
+                              "--min-area-fraction", "0.0001", NULL),
+                     0);
+    g_autofree char *reference_dir = path_in(out, "cmu-1-small-region");
+    g_autoptr(sf_manifest) expected = test_assert_slide_folder_finished(reference_dir);
+    static const char *const values[] = {"1e-300", "1e+300"};
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autofree char *name = g_strdup_printf("mpp%zu.svs", i);
+        g_autofree char *slide = slide_with_mpp(in, name, values[i]);
+        g_autofree char *err = NULL;
+        int code = run_args(NULL, &err, "run", slide, "-o", out, NULL);
+        if (code != 0)
+            fail_msg("%s: exit %d: %s", values[i], code, err);
+        test_assert_contains(err, "not a plausible resolution");
+        g_autofree char *stem = g_strdup_printf("mpp%zu", i);
+        g_autofree char *dir = path_in(out, stem);
+        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
+        assert_int_equal(manifest->n_regions, expected->n_regions);
+        /* A size in µm cannot be converted. */
+        g_free(err);
+        err = NULL;
+        code = run_args(NULL, &err, "run", slide, "-o", out, "--gap", "20um", NULL);
+        if (code != SF_EXIT_USAGE)
+            fail_msg("%s --gap 20um: exit %d: %s", values[i], code, err);
+        test_assert_contains(err, "not a plausible resolution");
+    }
+}
+
 /* "...svs" without its extension is "..": the folder would be OUTDIR/..,
- * outside OUTDIR. Such a name keeps its extension. */
+ * outside OUTDIR. Such a name, like any stem starting with '.', is refused
+ * (exit 2) before anything is written. */
 static void test_slide_name_of_dots(void **state)
 {
     (void)state;
@@ -329,13 +456,13 @@ static void test_slide_name_of_dots(void **state)
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         test_copy_fixture("small.svs", top, names[i]);
         g_autofree char *slide = path_in(top, names[i]);
-        assert_int_equal(run_args(NULL, NULL, "run", slide, "-o", out, NULL), 0);
-        g_autofree char *dir = path_in(out, names[i]);
-        g_autoptr(sf_manifest) manifest = test_assert_slide_folder_finished(dir);
+        g_autofree char *err = NULL;
+        assert_int_equal(run_args(NULL, &err, "run", slide, "-o", out, NULL), SF_EXIT_USAGE);
+        test_assert_contains(err, "cannot name a slide's outputs");
     }
-    /* Nothing but the two slides and OUTDIR in the folder above it. */
+    /* Nothing but the two slides in the folder above OUTDIR, nothing in it. */
     g_autofree char *entries = test_dir_entries(top);
-    assert_string_equal(entries, "...svs|..svs|out");
+    assert_string_equal(entries, "...svs|..svs");
 }
 
 /* Permissions do not bind root: as root the file is read anyway, which is
@@ -535,6 +662,85 @@ static void test_output_threads_refused(void **state)
     check_threads_refused(sub_tile, "sub-tile", "2048", 2);
     check_threads_refused(SLIDEFRAG_SOURCE_DIR "/fixtures/cmu-1-small-region.svs",
                           "cmu-1-small-region", "512", 1);
+}
+
+/*
+ * Out of memory (RLIMIT_AS, every 3 MB from ample down to where the first
+ * large buffer, the overview, no longer fits) while run reads a
+ * full-resolution overview and cuts it: each run finishes or stops with
+ * exit 1 and a message, whichever buffer fails; before, the read's rows
+ * and strips aborted with GLib-ERROR (exit 133). Below the overview only
+ * the small allocations of opening the slide are left, inside OpenSlide
+ * and GLib, which abort on failure whatever the caller does. Address space
+ * limits mean nothing under ASan, which reserves terabytes of shadow
+ * memory: skipped there.
+ */
+static void test_output_out_of_memory(void **state)
+{
+    (void)state;
+    if (g_getenv("SLIDEFRAG_SANITIZED")) {
+        print_message("sanitized build: RLIMIT_AS does not apply, skipped\n");
+        return;
+    }
+    g_autofree char *slide = test_fixture("cmu-1-small-region.svs");
+    g_autofree char *out = new_dir("out-of-memory");
+    const char *args[] = {"run", slide, "-o", out, "--max-size", "2967", "--threads", "1", NULL};
+    int n_out_of_memory = 0, n_ok = 0;
+    for (rlim_t mb = 200; mb > 20; mb -= 3) {
+        child_limit limit = {RLIMIT_AS, mb << 20};
+        g_autofree char *err = NULL;
+        int code = run_limited(&limit, &err, args);
+        if (code == SF_EXIT_FAILURE) {
+            if (!strstr(err, "memory"))
+                fail_msg("%u MB: exit 1 without saying why: %s", (unsigned)mb, err);
+            n_out_of_memory++;
+            if (strstr(err, "no memory for a 2220x2967 image"))
+                break; /* the overview: the first large buffer */
+        } else if (code == SF_EXIT_OK) {
+            n_ok++;
+        } else {
+            fail_msg("%u MB: exit %d: %s", (unsigned)mb, code, err);
+        }
+        g_autofree char *dir = path_in(out, "cmu-1-small-region");
+        test_assert_no_partial_files(dir);
+    }
+    print_message("%d runs finished, %d out of memory\n", n_ok, n_out_of_memory);
+    assert_true(n_ok > 0);
+    assert_true(n_out_of_memory > 0);
+}
+
+/* batch when summary.json cannot be written (RLIMIT_FSIZE 1 byte: every
+ * write fails as on a full disk, the slides' and the summary's): the
+ * summaries of an earlier batch, which said "ok", are removed rather than
+ * left to describe this one, and the summary's path is not given as if it
+ * were written. */
+static void test_batch_summary_not_written(void **state)
+{
+    (void)state;
+    g_autofree char *in = new_dir("summary-in");
+    test_copy_fixture("small.svs", in, NULL);
+    g_autofree char *out = new_dir("summary-out");
+    const char *args[] = {"batch", in, "-o", out, "--max-size", "64", NULL};
+    g_autofree char *first_err = NULL;
+    child_limit none = {RLIMIT_FSIZE, RLIM_INFINITY};
+    int code = run_limited(&none, &first_err, args);
+    if (code != 0)
+        fail_msg("exit %d: %s", code, first_err);
+    g_autofree char *summary = path_in(out, "summary.json");
+    g_autofree char *csv = path_in(out, "summary.csv");
+    assert_true(g_file_test(summary, G_FILE_TEST_EXISTS));
+
+    child_limit fsize = {RLIMIT_FSIZE, 1};
+    g_autofree char *err = NULL;
+    code = run_limited(&fsize, &err, args);
+    if (code != SF_EXIT_SOME_FAILED)
+        fail_msg("exit %d, expected 7: %s", code, err);
+    test_assert_contains(err, "summary.json");
+    test_assert_contains(err, "cannot write");
+    test_assert_contains(err, "no summary written");
+    assert_false(g_file_test(summary, G_FILE_TEST_EXISTS));
+    assert_false(g_file_test(csv, G_FILE_TEST_EXISTS));
+    test_assert_no_partial_files(out);
 }
 
 /* ---- Options --------------------------------------------------------------- */
@@ -886,6 +1092,8 @@ int main(void)
         cmocka_unit_test(test_slide_name_with_metacharacters),
         cmocka_unit_test(test_slide_name_not_utf8),
         cmocka_unit_test(test_slide_name_of_dots),
+        cmocka_unit_test(test_slide_implausible_mpp),
+        cmocka_unit_test(test_slide_stem_rule),
         cmocka_unit_test(test_slide_without_read_permission),
         cmocka_unit_test(test_output_under_a_file),
         cmocka_unit_test(test_output_not_writable),
@@ -894,6 +1102,8 @@ int main(void)
         cmocka_unit_test(test_output_replaces_earlier_run),
         cmocka_unit_test(test_output_two_runs_at_once),
         cmocka_unit_test(test_output_threads_refused),
+        cmocka_unit_test(test_output_out_of_memory),
+        cmocka_unit_test(test_batch_summary_not_written),
         cmocka_unit_test(test_options_numeric_values),
         cmocka_unit_test(test_options_unknown_channel),
         cmocka_unit_test(test_options_max_size_above_level0),

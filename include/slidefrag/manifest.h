@@ -110,6 +110,14 @@ char *sf_manifest_text(const sf_manifest *manifest);
 /* Writes it atomically to `path`. Errors: SF_EXIT_OUTPUT. */
 gboolean sf_manifest_write(const sf_manifest *manifest, const char *path, GError **error);
 
+/* A slide's path as a manifest records it: absolute, and made valid UTF-8
+ * (U+FFFD) since JSON holds nothing else; the file is still opened by its
+ * bytes. g_free it. */
+char *sf_manifest_path_text(const char *slide_path);
+/* Whether the manifest was written for the slide at `slide_path` (its
+ * recorded path is sf_manifest_path_text of it). */
+gboolean sf_manifest_is_of_slide(const sf_manifest *manifest, const char *slide_path);
+
 /* Whether the file at `path` is still the one the manifest recorded (same
  * size and modification time); FALSE when it records none. */
 gboolean sf_manifest_file_unchanged(const sf_manifest *manifest, const char *path);

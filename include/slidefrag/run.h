@@ -56,6 +56,17 @@ typedef struct sf_run_params {
 
 void sf_run_params_default(sf_run_params *params);
 
+/*
+ * The µm/px a run works with: the slide's, or a manifest's, when it is a
+ * resolution some scanner could write, else 0 (unknown). A damaged header
+ * can claim 1e-300 µm/px, and 5000 µm² in such pixels is beyond any
+ * integer. 0.001 µm/px is 200 times finer than light microscopy resolves;
+ * 10,000 µm/px puts a whole slide in a handful of pixels.
+ */
+#define SF_MPP_MIN 0.001
+#define SF_MPP_MAX 10000.0
+double sf_run_usable_mpp(double mpp);
+
 /* The parameters as used on a slide of this µm/px (0: unknown): defaults
  * that depend on the slide resolved (see min_area_default). What the
  * manifest records. */
@@ -116,6 +127,7 @@ typedef struct sf_run_result {
     int n_regions;
     int n_fragments;
     double seconds;
+    char *note; /* what the user should know about a finished run, or NULL */
 } sf_run_result;
 
 void sf_run_result_clear(sf_run_result *result);

@@ -192,14 +192,20 @@ static int run_items(const sf_batch_options *o, const char *out_root, const sf_r
         code = 128 + b.stop_signal;
     g_autoptr(GError) error = NULL;
     g_autofree char *summary_path = g_build_filename(out_root, "summary.json", NULL);
-    if (!sf_batch_write_summary(out_root, (sf_batch_item *const *)items->pdata, items->len,
-                                &error) ||
-        !write_report(out_root, items, &error)) {
+    gboolean summary_written =
+        sf_batch_write_summary(out_root, (sf_batch_item *const *)items->pdata, items->len, &error);
+    if (!summary_written) {
         fprintf(stderr, "slidefrag batch: %s\n", error->message);
         if (code == SF_EXIT_OK)
-            code = error->code;
+            code = sf_exit_code(error);
     }
-    sf_progress_end(b.progress, summary_path, code);
+    g_autoptr(GError) report_error = NULL;
+    if (!write_report(out_root, items, &report_error)) {
+        fprintf(stderr, "slidefrag batch: %s\n", report_error->message);
+        if (code == SF_EXIT_OK)
+            code = sf_exit_code(report_error);
+    }
+    sf_progress_end(b.progress, summary_written ? summary_path : NULL, code);
 
     g_main_loop_unref(b.loop);
     sf_progress_free(b.progress);

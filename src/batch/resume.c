@@ -16,7 +16,7 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     if (!manifest || !manifest->params)
         return FALSE;
     g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
-    if (strcmp(manifest->slide_path, abs_path) != 0 ||
+    if (!sf_manifest_is_of_slide(manifest, abs_path) ||
         !sf_manifest_file_unchanged(manifest, abs_path))
         return FALSE;
     /* The manifest holds the parameters as resolved for its slide (a
@@ -28,7 +28,7 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     if (!JSON_NODE_HOLDS_OBJECT(params) ||
         !sf_run_params_apply_json(&wanted, json_node_get_object(params), "parameters", NULL))
         return FALSE;
-    sf_run_params_for_mpp(&wanted, manifest->mpp_x, &resolved);
+    sf_run_params_for_mpp(&wanted, sf_run_usable_mpp(manifest->mpp_x), &resolved);
     g_autoptr(JsonNode) resolved_json = sf_run_params_to_json(&resolved);
     if (!json_node_equal(manifest->params, resolved_json))
         return FALSE;

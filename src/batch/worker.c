@@ -17,6 +17,7 @@
 #include "io/json_safe.h"
 #include "run/run_internal.h"
 #include "slidefrag/batch.h"
+#include "slidefrag/error.h"
 
 struct sf_batch_workers {
     char *exe;
@@ -162,7 +163,7 @@ char *sf_batch_answer_line(const sf_run_result *result, const GError *error)
     json_builder_begin_object(b);
     if (error) {
         sf_json_add_string(b, "status", "failed");
-        sf_json_add_int(b, "code", error->code);
+        sf_json_add_int(b, "code", sf_exit_code(error));
         sf_json_add_string(b, "error", error->message);
     } else {
         sf_json_add_string(b, "status", "ok");
@@ -170,6 +171,8 @@ char *sf_batch_answer_line(const sf_run_result *result, const GError *error)
         sf_json_add_int(b, "regions", result->n_regions);
         sf_json_add_int(b, "fragments", result->n_fragments);
         sf_json_add_double(b, "seconds", result->seconds);
+        if (result->note)
+            sf_json_add_string(b, "note", result->note);
     }
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -195,6 +198,8 @@ static gboolean read_answer(sf_batch_item *item, GBytes *out)
         item->status = SF_BATCH_OK;
         item->n_regions = (int)json_object_get_int_member_with_default(answer, "regions", 0);
         item->n_fragments = (int)json_object_get_int_member_with_default(answer, "fragments", 0);
+        const char *note = json_object_get_string_member_with_default(answer, "note", NULL);
+        item->note = note ? g_strdup(note) : NULL;
         return TRUE;
     }
     if (!strcmp(status, "failed")) {

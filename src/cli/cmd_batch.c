@@ -70,7 +70,7 @@ int sf_cmd_batch(int argc, char **argv)
         code = usage_error("no output folder given (-o OUTDIR)");
     } else if (!sf_run_options_resolve(&o.run, &params, &error)) {
         fprintf(stderr, "slidefrag batch: %s\n", error->message);
-        code = error->code;
+        code = sf_exit_code(error);
     }
     if (code != SF_EXIT_OK) {
         batch_options_clear(&o);
@@ -87,7 +87,7 @@ int sf_cmd_batch(int argc, char **argv)
     };
     if (!sf_batch_run(&batch, &params, (const char *const *)argv + 1, &code, &error)) {
         fprintf(stderr, "slidefrag batch: %s\n", error->message);
-        code = error->code;
+        code = sf_exit_code(error);
     }
     batch_options_clear(&o);
     return code;

@@ -171,19 +171,33 @@ static void print_table(GArray *results, const sf_score *total, const sf_score_p
     g_autofree char *overall =
         g_strdup_printf("overall (%zu slide%s)", total->n_slides, total->n_slides == 1 ? "" : "s");
     int width = (int)strlen(overall);
-    for (guint i = 0; i < results->len; i++)
-        width = MAX(width, (int)strlen(g_array_index(results, slide_result, i).truth->stem));
+    /* Stems come from file names and manifests: shown, never obeyed. */
+    g_autoptr(GPtrArray) stems = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < results->len; i++) {
+        g_ptr_array_add(stems,
+                        sf_message_safe(g_array_index(results, slide_result, i).truth->stem));
+        width = MAX(width, (int)strlen(stems->pdata[i]));
+    }
     printf("IoU threshold %g, lambda %g\n\n", params->iou_threshold, params->lambda);
     printf("%-*s %6s %6s %5s %5s %5s %8s %9s %7s %7s %9s %8s %9s\n", width, "slide", "truth",
            "pred", "TP", "FP", "FN", "mean IoU", "precision", "recall", "F1", "loss", "penalty",
            "objective");
     for (guint i = 0; i < results->len; i++) {
         const slide_result *r = &g_array_index(results, slide_result, i);
-        print_row(width, r->truth->stem, &r->score);
+        print_row(width, stems->pdata[i], &r->score);
     }
     print_row(width, overall, total);
-    for (guint i = 0; i < notes->len; i++)
-        printf("%snote: %s\n", i == 0 ? "\n" : "", (const char *)notes->pdata[i]);
+    for (guint i = 0; i < notes->len; i++) {
+        g_autofree char *note = sf_message_safe(notes->pdata[i]);
+        printf("%snote: %s\n", i == 0 ? "\n" : "", note);
+    }
+}
+
+static int fail(const GError *error)
+{
+    g_autofree char *message = sf_message_safe(error->message);
+    fprintf(stderr, "slidefrag eval: %s\n", message);
+    return sf_exit_code(error);
 }
 
 /* ---- The command ------------------------------------------------------------ */
@@ -266,10 +280,8 @@ int sf_cmd_eval(int argc, char **argv)
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) truth = sf_boxes_load_path(truth_path, notes, &error);
     g_autoptr(GPtrArray) pred = truth ? sf_boxes_load_path(pred_path, notes, &error) : NULL;
-    if (!pred) {
-        fprintf(stderr, "slidefrag eval: %s\n", error->message);
-        return error->code;
-    }
+    if (!pred)
+        return fail(error);
     /* Two files are one slide whatever their names; folders pair by stem. */
     gboolean by_stem =
         g_file_test(truth_path, G_FILE_TEST_IS_DIR) || g_file_test(pred_path, G_FILE_TEST_IS_DIR);
@@ -278,18 +290,18 @@ int sf_cmd_eval(int argc, char **argv)
     sf_score total = {0};
     for (guint i = 0; i < results->len; i++) {
         slide_result *r = &g_array_index(results, slide_result, i);
-        if (!score_slide(r, &params, &error)) {
-            fprintf(stderr, "slidefrag eval: %s\n", error->message);
-            return error->code;
-        }
+        if (!score_slide(r, &params, &error))
+            return fail(error);
         sf_score_add(&total, &r->score);
     }
 
     if (json) {
         g_autofree char *text = to_json(results, &total, &params, notes);
         printf("%s\n", text);
-        for (guint i = 0; i < notes->len; i++)
-            fprintf(stderr, "slidefrag eval: note: %s\n", (const char *)notes->pdata[i]);
+        for (guint i = 0; i < notes->len; i++) {
+            g_autofree char *note = sf_message_safe(notes->pdata[i]);
+            fprintf(stderr, "slidefrag eval: note: %s\n", note);
+        }
     } else {
         print_table(results, &total, &params, notes);
     }

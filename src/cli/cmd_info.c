@@ -6,6 +6,7 @@
 #include "slidefrag/error.h"
 #include "slidefrag/json.h"
 #include "slidefrag/manifest.h"
+#include "slidefrag/run.h"
 #include "slidefrag/slide.h"
 
 static void print_text(const sf_slide *slide)
@@ -14,8 +15,12 @@ static void print_text(const sf_slide *slide)
     printf("vendor:     %s\n", sf_slide_vendor(slide));
     printf("size:       %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT " px (level 0)\n",
            sf_slide_width(slide), sf_slide_height(slide));
-    if (sf_slide_mpp_x(slide) > 0)
-        printf("resolution: %.4f x %.4f µm/px\n", sf_slide_mpp_x(slide), sf_slide_mpp_y(slide));
+    double mpp = sf_slide_mpp_x(slide);
+    if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+        printf("resolution: %g x %g µm/px, not plausible: run treats it as unknown\n", mpp,
+               sf_slide_mpp_y(slide));
+    else if (mpp > 0)
+        printf("resolution: %.4f x %.4f µm/px\n", mpp, sf_slide_mpp_y(slide));
     else
         printf("resolution: unknown (no openslide.mpp-x)\n");
     if (sf_slide_objective_power(slide) > 0)
@@ -85,7 +90,7 @@ int sf_cmd_info(int argc, char **argv)
     g_autoptr(sf_slide) slide = sf_slide_open(argv[1], &error);
     if (!slide) {
         fprintf(stderr, "slidefrag info: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (json) {
         g_autoptr(JsonNode) root = sf_slide_info_json(slide);

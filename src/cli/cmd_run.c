@@ -44,7 +44,7 @@ int sf_cmd_run(int argc, char **argv)
     sf_run_options_clear(&options);
     if (!resolved) {
         fprintf(stderr, "slidefrag run: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (argc < 2)
         return usage_error(context, "no slide given");
@@ -74,23 +74,27 @@ int sf_cmd_run(int argc, char **argv)
         if (ok) {
             printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
                    result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
+            if (result.note)
+                fprintf(stderr, "slidefrag run: note: %s\n", result.note);
         } else {
             fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
             n_failed++;
-            last_code = slide_error->code;
+            last_code = sf_exit_code(slide_error);
             row->error = g_strdup(slide_error->message);
             g_ptr_array_add(errors, (char *)row->error);
         }
         sf_run_result_clear(&result);
     }
     sf_run_display_free(display);
-    /* The index of every slide: written even when some failed, as a batch
-     * writes its summary. */
+    /* The index of every slide, written even when some failed, as a batch
+     * writes its summary; but only into an OUTDIR a slide wrote into:
+     * slides refused before writing anything leave nothing behind. */
+    gboolean any_folder = FALSE;
+    for (int i = 0; i < argc - 1; i++)
+        any_folder |= rows[i].folder != NULL;
     g_autoptr(GError) report_error = NULL;
-    if (g_mkdir_with_parents(out_root, 0777) != 0 ||
-        !sf_report_write_index(out_root, rows, (size_t)argc - 1, &report_error)) {
-        fprintf(stderr, "slidefrag run: %s\n",
-                report_error ? report_error->message : "cannot create the output folder");
+    if (any_folder && !sf_report_write_index(out_root, rows, (size_t)argc - 1, &report_error)) {
+        fprintf(stderr, "slidefrag run: %s\n", report_error->message);
         if (n_failed == 0)
             return SF_EXIT_OUTPUT;
     }

@@ -20,7 +20,7 @@ static int answer(const sf_run_result *result, const GError *error)
     fflush(stdout);
     if (!error)
         return SF_EXIT_OK;
-    return error->domain == SF_ERROR ? error->code : SF_EXIT_FAILURE;
+    return sf_exit_code(error);
 }
 
 int sf_cmd_run_one(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "slidefrag/error.h"
 #include "slidefrag/fragment_name.h"
 
 /* Parses `prefix` followed by decimal digits at *p; advances *p. */
@@ -83,4 +84,36 @@ gboolean sf_fragment_name_is_of(const char *name, const char *stem)
      * of the same numbers ("x007"), no other extension. */
     g_autofree char *canonical = sf_fragment_name_format(stem, x, y, w, h);
     return !strcmp(name, canonical);
+}
+
+static const char *stem_fault(const char *stem)
+{
+    if (!stem || !*stem)
+        return "it is empty";
+    if (stem[0] == '.')
+        return "it starts with '.'";
+    if (strpbrk(stem, "/\\"))
+        return "it holds a '/' or '\\'";
+    for (const char *p = stem; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "it holds a control character";
+    if (strlen(stem) > SF_STEM_MAX_BYTES)
+        return "it is longer than " G_STRINGIFY(SF_STEM_MAX_BYTES) " bytes, and fragment names "
+                                                                   "must fit in a file name's 255";
+    return NULL;
+}
+
+gboolean sf_stem_check(const char *stem, GError **error)
+{
+    const char *fault = stem_fault(stem);
+    if (!fault)
+        return TRUE;
+    g_set_error(error, SF_ERROR, SF_EXIT_USAGE, "'%s' cannot name a slide's outputs: %s",
+                stem ? stem : "", fault);
+    return FALSE;
+}
+
+gboolean sf_slide_stem_is_safe(const char *stem)
+{
+    return stem_fault(stem) == NULL;
 }

@@ -3,7 +3,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "io/json_safe.h"
+#include "io/json_read.h"
+#include "slidefrag/json.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
 
@@ -23,10 +24,7 @@ static gboolean fail(reader *r, const char *field, const char *cause)
 /* The member `name` of `object` (NULL when missing or null). */
 static JsonNode *member(JsonObject *object, const char *name)
 {
-    if (!object || !json_object_has_member(object, name))
-        return NULL;
-    JsonNode *node = json_object_get_member(object, name);
-    return JSON_NODE_HOLDS_NULL(node) ? NULL : node;
+    return sf_json_member(object, name);
 }
 
 static JsonObject *get_object(reader *r, JsonObject *object, const char *name, const char *field)
@@ -36,24 +34,23 @@ static JsonObject *get_object(reader *r, JsonObject *object, const char *name, c
         fail(r, field, "is missing");
         return NULL;
     }
-    if (!JSON_NODE_HOLDS_OBJECT(node)) {
+    JsonObject *found = sf_json_object(node);
+    if (!found)
         fail(r, field, "is not an object");
-        return NULL;
-    }
-    return json_node_get_object(node);
+    return found;
 }
 
 static gboolean get_string(reader *r, JsonObject *object, const char *name, const char *field,
                            gboolean required, char **out)
 {
     JsonNode *node = member(object, name);
-    if (!node) {
-        *out = NULL;
+    *out = NULL;
+    if (!node)
         return required ? fail(r, field, "is missing") : TRUE;
-    }
-    if (json_node_get_value_type(node) != G_TYPE_STRING)
+    const char *text = sf_json_string(node);
+    if (!text)
         return fail(r, field, "is not a string");
-    *out = g_strdup(json_node_get_string(node));
+    *out = g_strdup(text);
     return TRUE;
 }
 
@@ -64,18 +61,9 @@ static gboolean get_int(reader *r, JsonObject *object, const char *name, const c
     JsonNode *node = member(object, name);
     if (!node)
         return fail(r, field, "is missing");
-    GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
     int64_t value;
-    if (type == G_TYPE_INT64) {
-        value = json_node_get_int(node);
-    } else if (type == G_TYPE_DOUBLE) {
-        double d = json_node_get_double(node);
-        if (!(d >= -9.0e15 && d <= 9.0e15) || d != (double)(int64_t)d)
-            return fail(r, field, "is not an integer");
-        value = (int64_t)d;
-    } else {
+    if (!sf_json_integer(node, &value))
         return fail(r, field, "is not an integer");
-    }
     if (value < min || value > max) {
         g_autofree char *cause = g_strdup_printf(
             "is out of range (%" PRId64 ", expected %" PRId64 "..%" PRId64 ")", value, min, max);
@@ -93,12 +81,7 @@ static gboolean get_optional_double(reader *r, JsonObject *object, const char *n
     *out = 0;
     if (!node)
         return TRUE;
-    GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
-    if (type == G_TYPE_INT64)
-        *out = (double)json_node_get_int(node);
-    else if (type == G_TYPE_DOUBLE)
-        *out = json_node_get_double(node);
-    else
+    if (!sf_json_number(node, out))
         return fail(r, field, "is not a number");
     if (!(*out >= 0) || *out > 1e6)
         return fail(r, field, "is out of range");
@@ -119,13 +102,8 @@ static gboolean get_optional_object(reader *r, JsonObject *object, const char *n
                                     const char *field, JsonObject **out)
 {
     JsonNode *node = member(object, name);
-    *out = NULL;
-    if (!node)
-        return TRUE;
-    if (!JSON_NODE_HOLDS_OBJECT(node))
-        return fail(r, field, "is not an object");
-    *out = json_node_get_object(node);
-    return TRUE;
+    *out = sf_json_object(node);
+    return !node || *out ? TRUE : fail(r, field, "is not an object");
 }
 
 /* A box {x, y, w, h}: x, y >= 0 and w, h >= 1. */
@@ -379,21 +357,15 @@ static gboolean get_optional_array(reader *r, JsonObject *object, const char *na
                                    JsonArray **array)
 {
     JsonNode *node = member(object, name);
-    *array = NULL;
-    if (!node)
-        return TRUE;
-    if (!JSON_NODE_HOLDS_ARRAY(node))
-        return fail(r, name, "is not an array");
-    *array = json_node_get_array(node);
-    return TRUE;
+    *array = node ? sf_json_array(node) : NULL;
+    return !node || *array || fail(r, name, "is not an array");
 }
 
 /* A string's text, or any other value as compact JSON. */
 static char *text_of(JsonNode *node)
 {
-    if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
-        return g_strdup(json_node_get_string(node));
-    return sf_json_text(node, FALSE);
+    const char *text = sf_json_string(node);
+    return text ? g_strdup(text) : sf_json_text(node, FALSE);
 }
 
 static gboolean read_boxes(reader *r, JsonArray *array, const char *name, sf_box **boxes, size_t *n)
@@ -402,11 +374,11 @@ static gboolean read_boxes(reader *r, JsonArray *array, const char *name, sf_box
     *boxes = g_new0(sf_box, MAX(*n, 1));
     for (size_t i = 0; i < *n; i++) {
         g_autofree char *field = g_strdup_printf("%s[%zu]", name, i);
-        JsonNode *node = json_array_get_element(array, (guint)i);
-        if (!JSON_NODE_HOLDS_OBJECT(node))
+        JsonObject *box = sf_json_object(json_array_get_element(array, (guint)i));
+        if (!box)
             return fail(r, field, "is not an object");
         sf_box *b = &(*boxes)[i];
-        if (!get_box(r, json_node_get_object(node), field, &b->x, &b->y, &b->w, &b->h))
+        if (!get_box(r, box, field, &b->x, &b->y, &b->w, &b->h))
             return FALSE;
     }
     return TRUE;
@@ -430,8 +402,8 @@ static gboolean read_report_fields(reader *r, JsonObject *root, sf_manifest *m)
         m->warnings = g_new0(char *, n + 1);
         for (guint i = 0; i < n; i++) {
             JsonNode *w = json_array_get_element(warnings, i);
-            JsonNode *message =
-                JSON_NODE_HOLDS_OBJECT(w) ? member(json_node_get_object(w), "message") : NULL;
+            JsonObject *o = sf_json_object(w);
+            JsonNode *message = o ? member(o, "message") : NULL;
             m->warnings[i] = text_of(message ? message : w);
         }
     }
@@ -440,9 +412,9 @@ static gboolean read_report_fields(reader *r, JsonObject *root, sf_manifest *m)
     for (size_t i = 0; i < m->n_rejected; i++) {
         g_autofree char *field = g_strdup_printf("rejected[%zu]", i);
         JsonNode *node = json_array_get_element(rejected, (guint)i);
-        if (!JSON_NODE_HOLDS_OBJECT(node))
+        JsonObject *object = sf_json_object(node);
+        if (!object)
             return fail(r, field, "is not an object");
-        JsonObject *object = json_node_get_object(node);
         sf_manifest_rejected *out = &m->rejected[i];
         JsonObject *box;
         g_autofree char *f_box = g_strconcat(field, ".overview", NULL);
@@ -458,39 +430,27 @@ static gboolean read_report_fields(reader *r, JsonObject *root, sf_manifest *m)
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
     g_autofree char *text = NULL;
-    gsize length = 0;
-    GError *local = NULL;
-    if (!g_file_get_contents(path, &text, &length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read manifest: %s", path,
-                    local->message);
-        g_error_free(local);
+    size_t length = 0;
+    if (!sf_input_read(path, "manifest", SF_INPUT_FILE, SF_JSON_MAX_FILE_BYTES, &text, &length,
+                       error))
         return NULL;
-    }
     return sf_manifest_parse(path, text, length, error);
 }
 
 sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error)
 {
-    GError *local = NULL;
-    if (!sf_json_check_depth(path, text, length, error))
+    g_autoptr(JsonNode) root_node =
+        sf_json_parse(path, text, length, SF_JSON_MAX_FILE_VALUES, error);
+    if (!root_node)
         return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not valid JSON: %s", path,
-                    local->message);
-        g_error_free(local);
-        return NULL;
-    }
-    JsonNode *root_node = json_parser_get_root(parser);
     reader r = {path, error};
-    if (!root_node || !JSON_NODE_HOLDS_OBJECT(root_node)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root_node)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not a slidefrag manifest", path);
         return NULL;
     }
     JsonObject *root = json_node_get_object(root_node);
-    JsonNode *schema = member(root, "schema");
-    if (!schema || json_node_get_value_type(schema) != G_TYPE_STRING ||
-        strcmp(json_node_get_string(schema), SF_MANIFEST_SCHEMA) != 0) {
+    const char *schema = sf_json_string_member(root, "schema");
+    if (!schema || strcmp(schema, SF_MANIFEST_SCHEMA) != 0) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT,
                     "%s: not a slidefrag manifest (schema is not \"%s\")", path,
                     SF_MANIFEST_SCHEMA);

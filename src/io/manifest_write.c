@@ -175,6 +175,18 @@ gboolean sf_manifest_write(const sf_manifest *m, const char *path, GError **erro
     return sf_write_file_atomic(path, text, strlen(text), error);
 }
 
+char *sf_manifest_path_text(const char *slide_path)
+{
+    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
+    return g_utf8_make_valid(abs_path, -1);
+}
+
+gboolean sf_manifest_is_of_slide(const sf_manifest *m, const char *slide_path)
+{
+    g_autofree char *text = sf_manifest_path_text(slide_path);
+    return m->slide_path && !strcmp(m->slide_path, text);
+}
+
 gboolean sf_manifest_file_unchanged(const sf_manifest *m, const char *path)
 {
     struct stat st;

@@ -6,16 +6,14 @@
 #include "slidefrag/manifest.h"
 
 /* The folder an earlier run left for another slide file, if any. */
-static gboolean owned_by_other_slide(const char *dir, const char *abs_path)
+static gboolean owned_by_other_slide(const char *dir, const char *slide_path)
 {
     g_autofree char *manifest_path = g_build_filename(dir, "manifest.json", NULL);
     if (!g_file_test(manifest_path, G_FILE_TEST_EXISTS))
         return FALSE;
     g_autoptr(sf_manifest) manifest = sf_manifest_load(manifest_path, NULL);
-    /* An unreadable manifest is a leftover of ours: the run replaces it.
-     * The manifest holds the path made valid UTF-8 (run_slide.c). */
-    g_autofree char *path_text = g_utf8_make_valid(abs_path, -1);
-    return manifest && manifest->slide_path && strcmp(manifest->slide_path, path_text) != 0;
+    /* An unreadable manifest is a leftover of ours: the run replaces it. */
+    return manifest && !sf_manifest_is_of_slide(manifest, slide_path);
 }
 
 /* OUTDIR/<stem>, or OUTDIR/<stem>-<hash of the path> when stem_shared
@@ -26,7 +24,7 @@ static char *output_dir(const char *out_root, const char *slide_path, gboolean s
     g_autofree char *stem = sf_slide_stem(slide_path);
     g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
     char *dir = g_build_filename(out_root, stem, NULL);
-    if (!stem_shared && !owned_by_other_slide(dir, abs_path))
+    if (!stem_shared && !owned_by_other_slide(dir, slide_path))
         return dir;
     /* Same stem, different file: a suffix from the full path keeps both, and
      * stays the same on every run so that resuming finds it again. */

@@ -12,6 +12,10 @@ gboolean sf_fragment_geometry(const sf_slide *slide, const sf_target *target, co
 sf_box sf_region_to_level0(const sf_box *box, double padding, double scale_x, double scale_y,
                            int64_t slide_width, int64_t slide_height);
 
+/* The SF_EXIT_USAGE error for a µm value on a slide whose µm/px is unknown
+ * or implausible (sf_run_usable_mpp); `what` says what cannot be done. */
+gboolean sf_run_no_mpp_error(const sf_slide *slide, const char *what, GError **error);
+
 /* The slide's file name without its last extension: the fragment name stem. */
 char *sf_slide_stem(const char *path);
 

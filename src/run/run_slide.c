@@ -19,25 +19,33 @@ static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, g
     return area ? m->value / (microns_per_pixel * microns_per_pixel) : m->value / microns_per_pixel;
 }
 
+/* A count of overview pixels, rounded up. Values past 2^53 are far beyond
+ * any overview (65535^2 < 2^33) and mean the same; beyond int64_t the
+ * conversion would be undefined. */
+static int64_t pixels_ceil(double v)
+{
+    double max = 9007199254740992.0; /* 2^53 */
+    double c = ceil(v - 1e-9);
+    return !(c > 0) ? 0 : c > max ? (int64_t)max : (int64_t)c;
+}
+
 gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide,
                               double overview_scale, sf_detect_params *detect, double *padding_px,
                               GError **error)
 {
+    double slide_mpp = sf_run_usable_mpp(sf_slide_mpp_x(slide));
     sf_run_params resolved;
-    sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &resolved);
+    sf_run_params_for_mpp(params, slide_mpp, &resolved);
     params = &resolved;
-    double mpp = sf_slide_mpp_x(slide) * overview_scale; /* µm per overview pixel */
-    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0) {
-        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                    "%s: the slide does not record its resolution (openslide.mpp-x), so "
-                    "--gap, --min-area and --padding must be given in pixels, not µm",
-                    sf_slide_path(slide));
-        return FALSE;
-    }
+    double mpp = slide_mpp * overview_scale; /* µm per overview pixel */
+    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0)
+        return sf_run_no_mpp_error(slide,
+                                   "--gap, --min-area and --padding must be given in pixels, "
+                                   "not µm",
+                                   error);
     *detect = params->detect;
-    detect->regions.gap = (int64_t)ceil(measure_to_pixels(&params->gap, mpp, FALSE) - 1e-9);
-    detect->regions.min_area =
-        (int64_t)ceil(measure_to_pixels(&params->min_area, mpp, TRUE) - 1e-9);
+    detect->regions.gap = pixels_ceil(measure_to_pixels(&params->gap, mpp, FALSE));
+    detect->regions.min_area = pixels_ceil(measure_to_pixels(&params->min_area, mpp, TRUE));
     detect->regions.min_area_fraction = params->min_area_fraction;
     detect->regions.min_tissue_fraction = params->min_tissue_fraction;
     *padding_px = measure_to_pixels(&params->padding, mpp, FALSE);
@@ -235,13 +243,36 @@ static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, i
 
 /* ---- Outputs ------------------------------------------------------------ */
 
+/* The run's own large buffers (the mask, the figure: one byte or three a
+ * pixel of an overview of up to 65535 x 65535) come from here, so that
+ * running out of memory is exit 1 with a message, not an abort. */
+static gboolean out_of_memory(const char *slide_path, size_t bytes, const char *what,
+                              GError **error)
+{
+    g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory: %zu MB for %s", slide_path,
+                (bytes + (1 << 20) - 1) >> 20, what);
+    return FALSE;
+}
+
+static void *try_alloc(size_t bytes, const char *slide_path, const char *what, GError **error)
+{
+    void *p = g_try_malloc(MAX(bytes, 1));
+    if (!p)
+        out_of_memory(slide_path, bytes, what, error);
+    return p;
+}
+
 static gboolean write_boxes_figure(const char *path, const sf_image *overview,
                                    const sf_regions *found, int quality, GError **error)
 {
     /* The method's figure: component boxes in yellow, final regions in green. */
     static const uint8_t initial_colour[3] = {255, 200, 0};
     static const uint8_t region_colour[3] = {0, 170, 0};
-    g_autofree uint8_t *pixels = g_memdup2(overview->data, overview->stride * overview->height);
+    size_t bytes = overview->stride * overview->height;
+    g_autofree uint8_t *pixels = try_alloc(bytes, path, "the boxes figure", error);
+    if (!pixels)
+        return FALSE;
+    memcpy(pixels, overview->data, bytes);
     sf_image canvas = *overview;
     canvas.data = pixels;
     int thickness = MAX(1, MAX(overview->width, overview->height) / 800);
@@ -290,6 +321,12 @@ static gboolean same_file(const char *path, const file_stamp *opened, GError **e
     return FALSE;
 }
 
+void sf_run_result_clear(sf_run_result *result)
+{
+    g_clear_pointer(&result->output_dir, g_free);
+    g_clear_pointer(&result->note, g_free);
+}
+
 static gboolean run_slide(const char *slide_path, const char *output_dir,
                           const sf_run_params *params, progress_state *progress,
                           sf_run_result *result, GError **error);
@@ -331,7 +368,6 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
     gint64 start = g_get_monotonic_time(), stage = start;
     double t_open, t_overview, t_detect, t_write, t_fragments;
     g_autofree char *stem = sf_slide_stem(slide_path);
-    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
 
     progress_stage(progress, SF_RUN_OPENING);
     file_stamp opened = {0};
@@ -344,6 +380,15 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
         return same_file(slide_path, &opened, error);
     t_open = seconds_since(stage);
     step("opened");
+    /* Before anything is written: the stem names every output. */
+    g_autoptr(GError) stem_error = NULL;
+    if (!sf_stem_check(stem, &stem_error)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide's name %s; rename the file, or link to it under another "
+                    "name",
+                    slide_path, stem_error->message);
+        return FALSE;
+    }
 
     /* Geometry and parameters are checked before anything is written. */
     g_auto(sf_overview) ov = {0};
@@ -384,7 +429,9 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
 
     stage = g_get_monotonic_time();
     progress_stage(progress, SF_RUN_FINDING_TISSUE);
-    g_autofree uint8_t *mask_pixels = g_malloc((size_t)ov_w * ov_h);
+    g_autofree uint8_t *mask_pixels = try_alloc((size_t)ov_w * ov_h, slide_path, "the mask", error);
+    if (!mask_pixels)
+        return FALSE;
     sf_image mask = {mask_pixels, ov_w, ov_h, 1, (size_t)ov_w};
     sf_regions found = {0};
     uint8_t threshold = 0;
@@ -397,7 +444,11 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
 
     /* Regions on level 0 and the fragment each becomes. */
     int n_jobs = (int)found.n_regions;
-    fragment_job *jobs = g_new0(fragment_job, MAX(n_jobs, 1));
+    fragment_job *jobs = g_try_new0(fragment_job, MAX(n_jobs, 1));
+    if (!jobs) {
+        sf_regions_clear(&found);
+        return out_of_memory(slide_path, sizeof *jobs * n_jobs, "the regions", error);
+    }
     gboolean ok = TRUE;
     for (int i = 0; i < n_jobs && ok; i++) {
         fragment_job *job = &jobs[i];
@@ -467,15 +518,16 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
     if (ok) {
         g_autoptr(sf_manifest) m = sf_manifest_new();
         m->tool_version = g_strdup(SLIDEFRAG_VERSION);
-        /* JSON is UTF-8 and its readers refuse anything else; a file name
-         * need not be. The path is recorded readably, the file stat'ed by
-         * its bytes. */
-        m->slide_path = g_utf8_make_valid(abs_path, -1);
+        m->slide_path = sf_manifest_path_text(slide_path);
         m->slide_name = g_strdup(stem);
         m->has_file_stamp = TRUE;
         m->file_size = (int64_t)opened.size;
         m->file_mtime = (int64_t)opened.mtime.tv_sec;
         sf_manifest_describe_slide(m, slide);
+        /* The µm/px the run used: an implausible one is recorded as unknown,
+         * so that map and resume read what the run did. */
+        m->mpp_x = sf_run_usable_mpp(m->mpp_x);
+        m->mpp_y = m->mpp_x > 0 ? sf_run_usable_mpp(m->mpp_y) : 0;
         m->has_overview = TRUE;
         m->overview = (sf_manifest_overview){
             .file = g_strdup(overview_name),
@@ -487,7 +539,7 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
             .scale_y = scale_y,
         };
         sf_run_params used;
-        sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
+        sf_run_params_for_mpp(params, sf_run_usable_mpp(sf_slide_mpp_x(slide)), &used);
         m->params = sf_run_params_to_json(&used);
         m->threshold = threshold;
         /* The connected components' boxes, which the report draws. */
@@ -530,6 +582,12 @@ static gboolean run_slide(const char *slide_path, const char *output_dir,
         sf_slide_folder_forget_pending(folder);
         step("done");
         if (result) {
+            double mpp = sf_slide_mpp_x(slide);
+            if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+                result->note = g_strdup_printf(
+                    "%s: the slide records %g µm/px (openslide.mpp-x), not a plausible "
+                    "resolution (%g .. %g): treated as unknown",
+                    slide_path, mpp, SF_MPP_MIN, SF_MPP_MAX);
             result->output_dir = g_strdup(output_dir);
             result->n_regions = n_jobs;
             result->n_fragments = n_jobs;

@@ -81,19 +81,22 @@ static void quantize_weights(double a, double b, int64_t k0, int n, uint32_t *w)
  * the output is a plain copy of those pixels: no half-pixel blur from a
  * level-0 origin that does not fall on a level pixel edge.
  */
-static void axis_map_init(axis_map *map, double l0, double l1, int n, int64_t extent)
+static gboolean axis_map_init(axis_map *map, double l0, double l1, int n, int64_t extent)
 {
     memset(map, 0, sizeof *map);
     map->n = n;
     map->scale = (l1 - l0) / n;
-    map->first = g_new(int64_t, n);
-    map->count = g_new(int, n);
-    map->offset = g_new(size_t, n);
-    map->inside = g_new(uint64_t, n);
+    map->first = g_try_new(int64_t, n);
+    map->count = g_try_new(int, n);
+    map->offset = g_try_new(size_t, n);
+    map->inside = g_try_new(uint64_t, n);
     int64_t start = llround(l0);
     map->copy = llround(l1) - start == n;
+    size_t cap = map->copy ? 1 : (size_t)n * ((size_t)ceil((l1 - l0) / n) + 2);
+    map->weights = g_try_new(uint32_t, cap);
+    if (!map->first || !map->count || !map->offset || !map->inside || !map->weights)
+        return FALSE;
     if (map->copy) {
-        map->weights = g_new(uint32_t, 1);
         map->weights[0] = WEIGHT_ONE;
         for (int j = 0; j < n; j++) {
             map->first[j] = start + j;
@@ -101,8 +104,6 @@ static void axis_map_init(axis_map *map, double l0, double l1, int n, int64_t ex
             map->offset[j] = 0;
         }
     } else {
-        size_t cap = (size_t)n * ((size_t)ceil((l1 - l0) / n) + 2);
-        map->weights = g_new(uint32_t, cap);
         size_t used = 0;
         for (int j = 0; j < n; j++) {
             double a = snap(l0 + (l1 - l0) * j / n);
@@ -143,6 +144,7 @@ static void axis_map_init(axis_map *map, double l0, double l1, int n, int64_t ex
     }
     if (map->lo >= map->hi)
         map->lo = map->hi = 0;
+    return TRUE;
 }
 
 /* Output pixels [*j0, *j1) that draw on level pixels in [c0, c1). */
@@ -217,6 +219,19 @@ static void unpack_row(const uint32_t *src, int64_t n, uint8_t *dst)
     }
 }
 
+/* Reads need memory in proportion to their width and the strip budget;
+ * without it they fail, rather than abort the process. */
+static gboolean out_of_memory(const sf_slide *slide, size_t bytes, GError **error)
+{
+    if (bytes)
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory: %zu MB for a read",
+                    sf_slide_path(slide), (bytes + (1 << 20) - 1) >> 20);
+    else
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory for a read",
+                    sf_slide_path(slide));
+    return FALSE;
+}
+
 /* Both axes copy level pixels: unpack, nothing to average. */
 static gboolean read_copy(sf_slide *slide, int level, const uint8_t bg[3], const axis_map *mx,
                           const axis_map *my, size_t budget, row_batch *batch, GError **error)
@@ -226,13 +241,16 @@ static gboolean read_copy(sf_slide *slide, int level, const uint8_t bg[3], const
     const int64_t C0 = mx->lo, C1 = mx->hi, R0 = my->lo, R1 = my->hi;
     int64_t max_rows = MAX((int64_t)(budget / 2 / batch->row_bytes), 1);
     g_autoptr(sf_strips) strips = NULL;
-    if (C0 < C1 && R0 < R1)
-        strips = sf_strips_new(slide, level, C0, R0, C1, R1, budget, max_rows);
+    if (C0 < C1 && R0 < R1 &&
+        !(strips = sf_strips_new(slide, level, C0, R0, C1, R1, budget, max_rows, error)))
+        return FALSE;
     /* Chunks of a strip fill the same rows side by side, so chunked strips
      * are held whole (they are short); full-width ones pass through. */
     gboolean chunked = strips && sf_strips_chunked(strips);
     batch->capacity = (int)(chunked ? sf_strips_max_height(strips) : MIN(max_rows, out_h));
-    g_autofree uint8_t *rows = g_malloc((size_t)batch->capacity * batch->row_bytes);
+    g_autofree uint8_t *rows = g_try_malloc((size_t)batch->capacity * batch->row_bytes);
+    if (!rows)
+        return out_of_memory(slide, (size_t)batch->capacity * batch->row_bytes, error);
     batch->rows = rows;
 
     GError *local = NULL;
@@ -382,16 +400,23 @@ static gboolean read_area(sf_slide *slide, int level, const uint8_t bg[3], const
     int64_t acc_rows = MAX((int64_t)(budget / acc_row_bytes), 3);
     int64_t max_rows = MAX((int64_t)((double)(acc_rows - 2) * my->scale), 1);
     g_autoptr(sf_strips) strips = NULL;
-    if (C0 < C1 && R0 < R1)
-        strips = sf_strips_new(slide, level, C0, R0, C1, R1, budget, max_rows);
+    if (C0 < C1 && R0 < R1 &&
+        !(strips = sf_strips_new(slide, level, C0, R0, C1, R1, budget, max_rows, error)))
+        return FALSE;
     /* Full-width strips emit rows as soon as they are complete, so only the
      * output rows one level row overlaps are ever open. */
     gboolean chunked = strips && sf_strips_chunked(strips);
     win.capacity = chunked ? window_rows(my, strips) : (int)ceil(1 / my->scale) + 2;
-    win.acc = g_new0(uint64_t, (size_t)win.capacity * win.row_values);
-    g_autofree uint32_t *hsum = g_new0(uint32_t, win.row_values);
     batch->capacity = (int)MIN(MAX((int64_t)(budget / 4 / batch->row_bytes), 1), my->n);
-    g_autofree uint8_t *rows = g_malloc((size_t)batch->capacity * batch->row_bytes);
+    size_t acc_bytes = (size_t)win.capacity * win.row_values * sizeof(uint64_t);
+    size_t rows_bytes = (size_t)batch->capacity * batch->row_bytes;
+    win.acc = g_try_malloc0(acc_bytes);
+    g_autofree uint32_t *hsum = g_try_new0(uint32_t, win.row_values);
+    g_autofree uint8_t *rows = g_try_malloc(rows_bytes);
+    if (!win.acc || !hsum || !rows) {
+        g_free(win.acc);
+        return out_of_memory(slide, acc_bytes + rows_bytes, error);
+    }
     batch->rows = rows;
 
     GError *local = NULL;
@@ -443,8 +468,16 @@ gboolean sf_slide_read_scaled_budget(sf_slide *slide, int level, int64_t x, int6
         return FALSE;
     const sf_level *lv = sf_slide_level(slide, level);
     axis_map mx, my;
-    axis_map_init(&mx, x / lv->downsample, (x + w) / lv->downsample, out_width, lv->width);
-    axis_map_init(&my, y / lv->downsample, (y + h) / lv->downsample, out_height, lv->height);
+    gboolean mapped =
+        axis_map_init(&mx, x / lv->downsample, (x + w) / lv->downsample, out_width, lv->width);
+    mapped =
+        axis_map_init(&my, y / lv->downsample, (y + h) / lv->downsample, out_height, lv->height) &&
+        mapped;
+    if (!mapped) {
+        axis_map_clear(&mx);
+        axis_map_clear(&my);
+        return out_of_memory(slide, 0, error);
+    }
     if (!sf_slide_check_read_cost(slide, level, mx.hi - mx.lo, my.hi - my.lo, error)) {
         axis_map_clear(&mx);
         axis_map_clear(&my);

@@ -205,7 +205,7 @@ static GThreadPool *start_pool(sf_strips *strips)
 }
 
 sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int64_t c1, int64_t r1,
-                         size_t budget, int64_t max_chunked_rows)
+                         size_t budget, int64_t max_chunked_rows, GError **error)
 {
     g_return_val_if_fail(c0 < c1 && r0 < r1, NULL);
     sf_strips *strips = g_new0(sf_strips, 1);
@@ -244,13 +244,23 @@ sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int
 
     strips->depth = strips->n_chunks > 1 ? MIN(depth, strips->n_chunks) : 1;
     strips->slots = g_new0(slot, strips->depth);
-    /* Zeroed once (fresh pages from the system for strips this size, so
-     * it costs nothing): every read fills its chunk, and should a reader
-     * ever leave pixels out, they are transparent, never stale heap. */
-    for (int i = 0; i < strips->depth; i++)
-        strips->slots[i].pixels = g_new0(uint32_t, (size_t)strips->max_height * max_width);
     g_mutex_init(&strips->lock);
     g_cond_init(&strips->ready);
+    /* Zeroed once (fresh pages from the system for strips this size, so
+     * it costs nothing): every read fills its chunk, and should a reader
+     * ever leave pixels out, they are transparent, never stale heap. Out
+     * of memory is an error to report, not an abort. */
+    size_t slot_pixels = (size_t)strips->max_height * (size_t)max_width;
+    for (int i = 0; i < strips->depth; i++) {
+        strips->slots[i].pixels = g_try_malloc0_n(slot_pixels, sizeof(uint32_t));
+        if (!strips->slots[i].pixels) {
+            g_set_error(error, SF_ERROR, SF_EXIT_FAILURE,
+                        "%s: out of memory: %zu MB for strips of level %d", sf_slide_path(slide),
+                        slot_pixels * 4 * strips->depth >> 20, level);
+            sf_strips_free(strips);
+            return NULL;
+        }
+    }
     if (strips->depth > 1)
         strips->pool = start_pool(strips);
     if (strips->pool) {

@@ -28,10 +28,11 @@ typedef struct sf_chunk {
  * each chunk holds at most about `budget` bytes, a few are in flight. When a
  * strip is too wide for the budget it is cut into column chunks and is then
  * no taller than `max_chunked_rows`, as callers keep state for every row of
- * a strip until its last chunk.
+ * a strip until its last chunk. NULL with SF_EXIT_FAILURE when out of
+ * memory.
  */
 sf_strips *sf_strips_new(sf_slide *slide, int level, int64_t c0, int64_t r0, int64_t c1, int64_t r1,
-                         size_t budget, int64_t max_chunked_rows);
+                         size_t budget, int64_t max_chunked_rows, GError **error);
 /* Stops the workers and frees; the last chunk returned becomes invalid. */
 void sf_strips_free(sf_strips *strips);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_strips, sf_strips_free)
