@@ -50,6 +50,20 @@ void test_remove_tree(const char *path)
     assert_int_equal(status, 0);
 }
 
+int test_run(const char *const *argv, const char *cwd, const char *const *envp, char **out,
+             char **err)
+{
+    int wait_status = 0;
+    GError *error = NULL;
+    if (!g_spawn_sync(cwd, (char **)argv, (char **)envp,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_SEARCH_PATH_FROM_ENVP, NULL, NULL, out, err,
+                      &wait_status, &error))
+        fail_msg("cannot run %s: %s", argv[0], error->message);
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    return 128 + WTERMSIG(wait_status);
+}
+
 /* Between fork and exec: SIGALRM ends the child after the given seconds
  * (an alarm survives exec; its default action terminates). */
 static void set_alarm(gpointer seconds)
@@ -114,6 +128,44 @@ int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *
     if (WIFEXITED(wait_status))
         return WEXITSTATUS(wait_status);
     return 128 + WTERMSIG(wait_status);
+}
+
+GPtrArray *test_help_commands(const char *help)
+{
+    GPtrArray *commands = g_ptr_array_new_with_free_func(g_free);
+    const char *section = strstr(help, "\nCommands:\n");
+    assert_non_null(section);
+    g_auto(GStrv) lines = g_strsplit(section + strlen("\nCommands:\n"), "\n", -1);
+    for (char **line = lines; *line && **line; line++) {
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(*line), " ", 2);
+        g_ptr_array_add(commands, g_strdup(words[0]));
+    }
+    assert_true(commands->len > 0);
+    return commands;
+}
+
+GPtrArray *test_help_options(const char *binary, const char *command)
+{
+    const char *argv[] = {binary, command, "--help-all", NULL};
+    g_autofree char *out = NULL;
+    assert_int_equal(test_run(argv, NULL, NULL, &out, NULL), 0);
+    GPtrArray *options = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (char **line = lines; *line; line++) {
+        /* "  -o, --output=OUTDIR    Output folder": the spellings end at
+         * the first run of two spaces. */
+        const char *spec = *line + strspn(*line, " ");
+        if (spec == *line || *spec != '-')
+            continue;
+        const char *gap = strstr(spec, "  ");
+        g_autofree char *names = gap ? g_strndup(spec, gap - spec) : g_strdup(spec);
+        g_auto(GStrv) parts = g_strsplit(names, ", ", -1);
+        for (char **part = parts; *part; part++) {
+            char *equals = strchr(*part, '=');
+            g_ptr_array_add(options, equals ? g_strndup(*part, equals - *part) : g_strdup(*part));
+        }
+    }
+    return options;
 }
 
 sf_image test_image_new(int width, int height, int channels)

@@ -34,6 +34,20 @@ int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **
  * rather than the default SIGXFSZ killing the child. */
 int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err);
 
+/* Runs argv[0] (a path, or a name looked up on PATH) in `cwd` (NULL: this
+ * one) with environment `envp` (NULL: this one); returns the exit status
+ * (or 128+signal), captures output when out/err are non-NULL. */
+int test_run(const char *const *argv, const char *cwd, const char *const *envp, char **out,
+             char **err);
+
+/* The commands a `slidefrag --help` text lists, in its order (g_free'd
+ * strings). */
+GPtrArray *test_help_commands(const char *help);
+
+/* Every option spelling ("-o", "--output", ...) that `BINARY COMMAND
+ * --help-all` lists, in its order (g_free'd strings). */
+GPtrArray *test_help_options(const char *binary, const char *command);
+
 /* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
 sf_image test_image_new(int width, int height, int channels);
 void test_image_free(sf_image *image);

@@ -275,9 +275,9 @@ void sf_slide_annotations_free(sf_slide_annotations *slide);
  * from what the export states. YOLO needs no pixel size: its fractions f
  * land on X + f * W. Annotations that cannot be placed become problems in
  * `set`. The annotations move out of `set` (set->annotations is empty
- * afterwards), so a large export is held once, not twice. Returns sf_slide_annotations* sorted by stem (free with
- * g_ptr_array_unref); *n_mapped counts the annotations placed.
- * Errors: SF_EXIT_USAGE for SF_OFFSET_BOUNDS without any manifest.
+ * afterwards), so a large export is held once, not twice. Returns sf_slide_annotations* sorted by
+ * stem (free with g_ptr_array_unref); *n_mapped counts the annotations placed. Errors:
+ * SF_EXIT_USAGE for SF_OFFSET_BOUNDS without any manifest.
  */
 GPtrArray *sf_annotations_map(sf_annotation_set *set, const sf_fragment_index *index,
                               sf_slide_offset offset, guint *n_mapped, GError **error);

@@ -61,12 +61,18 @@ typedef struct sf_manifest_timings {
     double open, overview, detect, write, fragments, total; /* seconds */
 } sf_manifest_timings;
 
+/* An object the detector found and did not keep. */
+typedef struct sf_manifest_rejected {
+    sf_box box;   /* overview pixels; w = 0 when the manifest gives none */
+    char *reason; /* its "reason", else the whole entry as JSON text */
+} sf_manifest_rejected;
+
 typedef struct sf_manifest {
-    char *path;                 /* the manifest file read (NULL when built) */
-    char *tool_version;         /* optional */
+    char *path;         /* the manifest file read (NULL when built) */
+    char *tool_version; /* optional */
     char *slide_path, *slide_name, *vendor;
-    int64_t width, height;      /* level 0 */
-    double mpp_x, mpp_y;        /* 0 when unknown */
+    int64_t width, height; /* level 0 */
+    double mpp_x, mpp_y;   /* 0 when unknown */
     gboolean has_bounds;
     int64_t bounds_x, bounds_y, bounds_width, bounds_height;
     sf_manifest_region *regions;
@@ -84,6 +90,13 @@ typedef struct sf_manifest {
     JsonNode *params; /* the "params" object, as run --params reads it; NULL when missing */
     int threshold;    /* -1 when missing */
     sf_manifest_timings timings;
+    /* Optional, what the report shows (docs/report.md): */
+    sf_box *components; /* the mask's connected components, overview pixels */
+    size_t n_components;
+    JsonNode *detection;            /* the detector's decisions by name; NULL when missing */
+    char **warnings;                /* NULL-terminated; NULL when missing */
+    sf_manifest_rejected *rejected; /* what the detector found and did not keep */
+    size_t n_rejected;
 } sf_manifest;
 
 /* Errors: SF_EXIT_MISSING (cannot read), SF_EXIT_BAD_INPUT (not a

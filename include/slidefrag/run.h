@@ -167,7 +167,8 @@ void sf_run_result_clear(sf_run_result *result);
 
 /*
  * Processes one slide into `output_dir` (created; the caller picks a folder
- * per slide, sf_run_output_dirs). Fragments are named after the folder:
+ * per slide, sf_run_output_dirs): overview, mask, boxes figure, fragments,
+ * report.html and the manifest. Fragments are named after the folder:
  * fragments/<folder name>__x<X>_y<Y>_w<W>_h<H>.jpg, one per tile of each
  * region. Every file is written under a temporary name and renamed when
  * complete, the manifest last, once the folder holds exactly what it lists.
@@ -175,6 +176,37 @@ void sf_run_result_clear(sf_run_result *result);
  */
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error);
+
+/* ---- Progress ------------------------------------------------------------ */
+
+/* The stages of a run, in their order. */
+typedef enum {
+    SF_RUN_OPENING,
+    SF_RUN_READING_OVERVIEW,
+    SF_RUN_FINDING_TISSUE,
+    SF_RUN_WRITING_OVERVIEW, /* overview, mask and boxes figure */
+    SF_RUN_CUTTING_FRAGMENTS,
+    SF_RUN_WRITING_REPORT,
+    SF_RUN_WRITING_MANIFEST,
+} sf_run_stage;
+
+/* "opening the slide", "cutting fragments", ... */
+const char *sf_run_stage_text(sf_run_stage stage);
+
+typedef struct sf_run_progress {
+    sf_run_stage stage;
+    int fragments_done, n_fragments; /* known from SF_RUN_CUTTING_FRAGMENTS on */
+    int64_t rows_done, n_rows;       /* fragment rows written, all fragments together */
+} sf_run_progress;
+
+/* Told at the start of every stage and as fragment rows are written. Calls
+ * never overlap, but may come from the run's threads: keep it quick. */
+typedef void (*sf_run_progress_fn)(const sf_run_progress *progress, void *user_data);
+
+/* sf_run_slide, telling `progress` (may be NULL) how it goes. */
+gboolean sf_run_slide_progress(const char *slide_path, const char *output_dir,
+                               const sf_run_params *params, sf_run_progress_fn progress,
+                               void *user_data, sf_run_result *result, GError **error);
 
 /*
  * The output folder of each slide under out_root, as `run` and `batch` name

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "io/json_read.h"
+#include "slidefrag/json.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
 
@@ -144,6 +145,13 @@ void sf_manifest_free(sf_manifest *manifest)
     g_free(manifest->overview.file);
     if (manifest->params)
         json_node_unref(manifest->params);
+    g_free(manifest->components);
+    if (manifest->detection)
+        json_node_unref(manifest->detection);
+    g_strfreev(manifest->warnings);
+    for (size_t i = 0; i < manifest->n_rejected; i++)
+        g_free(manifest->rejected[i].reason);
+    g_free(manifest->rejected);
     g_free(manifest);
 }
 
@@ -427,6 +435,83 @@ static gboolean read_tissue(reader *r, JsonObject *root, sf_manifest *m)
     return TRUE;
 }
 
+/* ---- What the report shows besides: all optional ------------------------- */
+
+/* The optional array `name`; *array NULL when it is missing. */
+static gboolean get_optional_array(reader *r, JsonObject *object, const char *name,
+                                   JsonArray **array)
+{
+    JsonNode *node = member(object, name);
+    *array = node ? sf_json_array(node) : NULL;
+    return !node || *array || fail(r, name, "is not an array");
+}
+
+/* A string's text, or any other value as compact JSON. */
+static char *text_of(JsonNode *node)
+{
+    const char *text = sf_json_string(node);
+    return text ? g_strdup(text) : sf_json_text(node, FALSE);
+}
+
+static gboolean read_boxes(reader *r, JsonArray *array, const char *name, sf_box **boxes, size_t *n)
+{
+    *n = array ? json_array_get_length(array) : 0;
+    *boxes = g_new0(sf_box, MAX(*n, 1));
+    for (size_t i = 0; i < *n; i++) {
+        g_autofree char *field = g_strdup_printf("%s[%zu]", name, i);
+        JsonObject *box = sf_json_object(json_array_get_element(array, (guint)i));
+        if (!box)
+            return fail(r, field, "is not an object");
+        sf_box *b = &(*boxes)[i];
+        if (!get_box(r, box, field, &b->x, &b->y, &b->w, &b->h))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean read_report_fields(reader *r, JsonObject *root, sf_manifest *m)
+{
+    JsonArray *components, *warnings, *rejected;
+    JsonObject *detection;
+    if (!get_optional_array(r, root, "components", &components) ||
+        !get_optional_object(r, root, "detection", "detection", &detection) ||
+        !get_optional_array(r, root, "warnings", &warnings) ||
+        !get_optional_array(r, root, "rejected", &rejected) ||
+        !read_boxes(r, components, "components", &m->components, &m->n_components))
+        return FALSE;
+    if (detection)
+        m->detection = json_node_copy(member(root, "detection"));
+    if (warnings) {
+        /* A sentence, or an object with one in "message". */
+        guint n = json_array_get_length(warnings);
+        m->warnings = g_new0(char *, n + 1);
+        for (guint i = 0; i < n; i++) {
+            JsonNode *w = json_array_get_element(warnings, i);
+            JsonObject *o = sf_json_object(w);
+            JsonNode *message = o ? member(o, "message") : NULL;
+            m->warnings[i] = text_of(message ? message : w);
+        }
+    }
+    m->n_rejected = rejected ? json_array_get_length(rejected) : 0;
+    m->rejected = g_new0(sf_manifest_rejected, MAX(m->n_rejected, 1));
+    for (size_t i = 0; i < m->n_rejected; i++) {
+        g_autofree char *field = g_strdup_printf("rejected[%zu]", i);
+        JsonNode *node = json_array_get_element(rejected, (guint)i);
+        JsonObject *object = sf_json_object(node);
+        if (!object)
+            return fail(r, field, "is not an object");
+        sf_manifest_rejected *out = &m->rejected[i];
+        JsonObject *box;
+        g_autofree char *f_box = g_strconcat(field, ".overview", NULL);
+        if (!get_optional_object(r, object, "overview", f_box, &box) ||
+            (box && !get_box(r, box, f_box, &out->box.x, &out->box.y, &out->box.w, &out->box.h)))
+            return FALSE;
+        JsonNode *reason = member(object, "reason");
+        out->reason = text_of(reason ? reason : node);
+    }
+    return TRUE;
+}
+
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
     g_autofree char *text = NULL;
@@ -460,7 +545,8 @@ sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length
     g_autoptr(sf_manifest) m = sf_manifest_new();
     m->path = g_strdup(path);
     if (!read_tool(&r, root, m) || !read_slide(&r, root, m) || !read_overview(&r, root, m) ||
-        !read_run(&r, root, m) || !read_regions(&r, root, m) || !read_tissue(&r, root, m))
+        !read_run(&r, root, m) || !read_regions(&r, root, m) || !read_tissue(&r, root, m) ||
+        !read_report_fields(&r, root, m))
         return NULL;
     return g_steal_pointer(&m);
 }

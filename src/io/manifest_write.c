@@ -158,6 +158,49 @@ static void add_timings(JsonBuilder *b, const sf_manifest_timings *t)
     json_builder_end_object(b);
 }
 
+/* What the report shows besides, each when the run or detector recorded it. */
+static void add_report_fields(JsonBuilder *b, const sf_manifest *m)
+{
+    if (m->n_components > 0) {
+        json_builder_set_member_name(b, "components");
+        json_builder_begin_array(b);
+        for (size_t i = 0; i < m->n_components; i++) {
+            const sf_box *c = &m->components[i];
+            json_builder_begin_object(b);
+            sf_json_add_int(b, "x", c->x);
+            sf_json_add_int(b, "y", c->y);
+            sf_json_add_int(b, "w", c->w);
+            sf_json_add_int(b, "h", c->h);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+    }
+    if (m->detection) {
+        json_builder_set_member_name(b, "detection");
+        json_builder_add_value(b, json_node_copy(m->detection));
+    }
+    if (m->warnings) {
+        json_builder_set_member_name(b, "warnings");
+        json_builder_begin_array(b);
+        for (char **w = m->warnings; *w; w++)
+            json_builder_add_string_value(b, *w);
+        json_builder_end_array(b);
+    }
+    if (m->n_rejected > 0) {
+        json_builder_set_member_name(b, "rejected");
+        json_builder_begin_array(b);
+        for (size_t i = 0; i < m->n_rejected; i++) {
+            const sf_manifest_rejected *r = &m->rejected[i];
+            json_builder_begin_object(b);
+            if (r->box.w > 0)
+                add_box(b, "overview", r->box.x, r->box.y, r->box.w, r->box.h);
+            sf_json_add_string(b, "reason", r->reason);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+    }
+}
+
 char *sf_manifest_text(const sf_manifest *m)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -187,6 +230,7 @@ char *sf_manifest_text(const sf_manifest *m)
         add_region(b, &m->regions[i]);
     json_builder_end_array(b);
     add_timings(b, &m->timings);
+    add_report_fields(b, m);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     return sf_json_file_text(root);

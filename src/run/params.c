@@ -430,14 +430,13 @@ static JsonNode *value_node(const sf_run_params *p, const param_spec *s)
     }
     switch (s->kind) {
     case KIND_TARGET:
-        json_node_set_double(node,
-                             sf_json_double(((const sf_target *)cfield(p, s->offset))->value));
+        json_node_set_double(node, ((const sf_target *)cfield(p, s->offset))->value);
         break;
     case KIND_INT:
         json_node_set_int(node, get_int(p, s));
         break;
     case KIND_DOUBLE:
-        json_node_set_double(node, sf_json_double(*(const double *)cfield(p, s->offset)));
+        json_node_set_double(node, *(const double *)cfield(p, s->offset));
         break;
     case KIND_BOOL:
         json_node_set_boolean(node, *(const bool *)cfield(p, s->offset));
@@ -456,11 +455,12 @@ static JsonNode *value_node(const sf_run_params *p, const param_spec *s)
     case KIND_AREA: {
         const sf_measure *m = cfield(p, s->offset);
         if (m->microns) {
-            g_autofree char *text =
-                g_strdup_printf("%.9g%s", m->value, s->kind == KIND_AREA ? "um2" : "um");
+            char number[SF_NUMBER_TEXT_SIZE];
+            g_autofree char *text = g_strconcat(sf_number_text(number, m->value),
+                                                s->kind == KIND_AREA ? "um2" : "um", NULL);
             json_node_set_string(node, text);
         } else {
-            json_node_set_double(node, sf_json_double(m->value));
+            json_node_set_double(node, m->value);
         }
         break;
     }
@@ -492,8 +492,8 @@ static char *json_scalar_text(JsonNode *node)
     case G_TYPE_INT64:
         return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
     case G_TYPE_DOUBLE: {
-        char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-        return g_strdup(g_ascii_dtostr(buffer, sizeof buffer, json_node_get_double(node)));
+        char number[SF_NUMBER_TEXT_SIZE];
+        return g_strdup(sf_number_text(number, json_node_get_double(node)));
     }
     default:
         return NULL;
@@ -506,9 +506,8 @@ char *sf_run_param_text(const sf_run_params *p, const char *key)
     if (!s || !in_effect(p, s))
         return NULL;
     g_autoptr(JsonNode) node = value_node(p, s);
-    /* Numbers as typed: 0.0002, not 0.00020000000000000001. */
-    if (json_node_get_value_type(node) == G_TYPE_DOUBLE)
-        return g_strdup_printf("%g", json_node_get_double(node));
+    /* Numbers as typed: 0.0002, not 0.00020000000000000001 (the scalar's
+     * text is the shortest that reads back). */
     return json_scalar_text(node);
 }
 

@@ -9,6 +9,7 @@
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 #include "slidefrag/manifest.h"
+#include "slidefrag/report.h"
 #include "slidefrag/version.h"
 
 static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, gboolean area)
@@ -73,6 +74,58 @@ static double seconds_since(gint64 start)
     return (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 }
 
+/* ---- Progress ------------------------------------------------------------ */
+
+const char *sf_run_stage_text(sf_run_stage stage)
+{
+    switch (stage) {
+    case SF_RUN_OPENING:
+        return "opening the slide";
+    case SF_RUN_READING_OVERVIEW:
+        return "reading the overview";
+    case SF_RUN_FINDING_TISSUE:
+        return "finding tissue";
+    case SF_RUN_WRITING_OVERVIEW:
+        return "writing the overview, mask and boxes";
+    case SF_RUN_CUTTING_FRAGMENTS:
+        return "cutting fragments";
+    case SF_RUN_WRITING_REPORT:
+        return "writing the report";
+    case SF_RUN_WRITING_MANIFEST:
+        return "writing the manifest";
+    }
+    return "running";
+}
+
+/* What the caller is told, one call at a time. */
+typedef struct progress_state {
+    sf_run_progress_fn fn;
+    void *user_data;
+    GMutex lock;
+    sf_run_progress now;
+} progress_state;
+
+static void progress_stage(progress_state *p, sf_run_stage stage)
+{
+    if (!p->fn)
+        return;
+    g_mutex_lock(&p->lock);
+    p->now.stage = stage;
+    p->fn(&p->now, p->user_data);
+    g_mutex_unlock(&p->lock);
+}
+
+static void progress_add(progress_state *p, int fragments, int64_t rows)
+{
+    if (!p->fn)
+        return;
+    g_mutex_lock(&p->lock);
+    p->now.fragments_done += fragments;
+    p->now.rows_done += rows;
+    p->fn(&p->now, p->user_data);
+    g_mutex_unlock(&p->lock);
+}
+
 /* ---- Fragments, cut by a few worker threads ---------------------------- */
 
 /* One fragment: a tile of a region (the whole region when it fits one). */
@@ -95,6 +148,7 @@ typedef struct region_plan {
 } region_plan;
 
 typedef struct fragment_batch {
+    progress_state *progress;
     sf_slide *slide;
     const char *dir;
     int quality;
@@ -106,6 +160,22 @@ typedef struct fragment_batch {
     GError *error; /* the first failure, under lock */
 } fragment_batch;
 
+/* The JPEG writer's sink, counting rows for the progress. */
+typedef struct counted_sink {
+    sf_jpeg_writer *writer;
+    progress_state *progress;
+} counted_sink;
+
+static gboolean counted_row_sink(const uint8_t *rows, int first_row, int n_rows, void *user_data,
+                                 GError **error)
+{
+    counted_sink *sink = user_data;
+    if (!sf_jpeg_row_sink(rows, first_row, n_rows, sink->writer, error))
+        return FALSE;
+    progress_add(sink->progress, 0, n_rows);
+    return TRUE;
+}
+
 static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, GError **error)
 {
     g_autofree char *path = g_build_filename(batch->dir, "fragments", job->name, NULL);
@@ -113,11 +183,15 @@ static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, G
         sf_jpeg_writer_open(path, job->width, job->height, batch->quality, error);
     if (!writer)
         return FALSE;
+    counted_sink sink = {writer, batch->progress};
     if (!sf_slide_read_scaled(batch->slide, job->level, job->level0.x, job->level0.y, job->level0.w,
-                              job->level0.h, job->width, job->height, sf_jpeg_row_sink, writer,
+                              job->level0.h, job->width, job->height, counted_row_sink, &sink,
                               error))
         return FALSE;
-    return sf_jpeg_writer_finish(g_steal_pointer(&writer), error);
+    if (!sf_jpeg_writer_finish(g_steal_pointer(&writer), error))
+        return FALSE;
+    progress_add(batch->progress, 1, 0);
+    return TRUE;
 }
 
 static gpointer fragment_worker(gpointer data)
@@ -142,10 +216,15 @@ static gpointer fragment_worker(gpointer data)
 }
 
 static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, int threads,
-                                fragment_job *jobs, int n_jobs, GError **error)
+                                fragment_job *jobs, int n_jobs, progress_state *progress,
+                                GError **error)
 {
-    fragment_batch batch = {
-        .slide = slide, .dir = dir, .quality = quality, .jobs = jobs, .n_jobs = n_jobs};
+    fragment_batch batch = {.progress = progress,
+                            .slide = slide,
+                            .dir = dir,
+                            .quality = quality,
+                            .jobs = jobs,
+                            .n_jobs = n_jobs};
     g_mutex_init(&batch.lock);
     int n_threads = CLAMP(threads, 1, MAX(n_jobs, 1));
     /* Fragments read side by side instead of each read decoding ahead on
@@ -328,6 +407,10 @@ void sf_run_result_clear(sf_run_result *result)
     g_clear_pointer(&result->note, g_free);
 }
 
+static gboolean run_slide(const char *slide_path, const char *output_dir,
+                          const sf_run_params *params, progress_state *progress,
+                          sf_run_result *result, GError **error);
+
 char *sf_slide_stem(const char *path)
 {
     g_autofree char *base = g_path_get_basename(path);
@@ -344,6 +427,24 @@ char *sf_slide_stem(const char *path)
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error)
 {
+    return sf_run_slide_progress(slide_path, output_dir, params, NULL, NULL, result, error);
+}
+
+gboolean sf_run_slide_progress(const char *slide_path, const char *output_dir,
+                               const sf_run_params *params, sf_run_progress_fn progress_fn,
+                               void *user_data, sf_run_result *result, GError **error)
+{
+    progress_state progress = {.fn = progress_fn, .user_data = user_data};
+    g_mutex_init(&progress.lock);
+    gboolean ok = run_slide(slide_path, output_dir, params, &progress, result, error);
+    g_mutex_clear(&progress.lock);
+    return ok;
+}
+
+static gboolean run_slide(const char *slide_path, const char *output_dir,
+                          const sf_run_params *params, progress_state *progress,
+                          sf_run_result *result, GError **error)
+{
     gint64 start = g_get_monotonic_time(), stage = start;
     double t_open, t_overview, t_detect, t_write, t_fragments;
     g_autofree char *stem = sf_slide_stem(slide_path);
@@ -352,6 +453,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
      * and each still maps back by its name alone. */
     g_autofree char *name = g_path_get_basename(output_dir);
 
+    progress_stage(progress, SF_RUN_OPENING);
     file_stamp opened = {0};
     gboolean stamped = stamp_file(slide_path, &opened);
     g_autoptr(sf_slide) slide = sf_slide_open(slide_path, error);
@@ -425,6 +527,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     step("folder-ready");
 
     stage = g_get_monotonic_time();
+    progress_stage(progress, SF_RUN_READING_OVERVIEW);
     /* One read: all of --threads decode its tiles. */
     sf_slide_set_read_threads(slide, params->threads);
     if (!sf_overview_read(slide, &ov, error))
@@ -433,6 +536,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
+    progress_stage(progress, SF_RUN_FINDING_TISSUE);
     g_autofree uint8_t *mask_pixels = try_alloc((size_t)ov_w * ov_h, slide_path, "the mask", error);
     if (!mask_pixels)
         return FALSE;
@@ -478,6 +582,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     }
 
     stage = g_get_monotonic_time();
+    progress_stage(progress, SF_RUN_WRITING_OVERVIEW);
     const char *overview_name = params->overview_png ? "overview.png" : "overview.jpg";
     g_autofree char *overview_path = g_build_filename(output_dir, overview_name, NULL);
     g_autofree char *mask_path = g_build_filename(output_dir, "mask.png", NULL);
@@ -494,9 +599,13 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     t_write = seconds_since(stage);
 
     stage = g_get_monotonic_time();
+    progress->now.n_fragments = n_jobs;
+    for (int i = 0; i < n_jobs; i++)
+        progress->now.n_rows += jobs[i].height;
+    progress_stage(progress, SF_RUN_CUTTING_FRAGMENTS);
     if (ok)
         ok = write_fragments(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs,
-                             error);
+                             progress, error);
     t_fragments = seconds_since(stage);
     if (ok)
         step("fragments-written");
@@ -535,6 +644,9 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         };
         m->params = sf_run_params_to_json(&used);
         m->threshold = threshold;
+        /* The connected components' boxes, which the report draws. */
+        m->n_components = found.n_initial;
+        m->components = g_memdup2(found.initial, sizeof(sf_box) * MAX(found.n_initial, 1));
         m->n_regions = (size_t)n_jobs;
         m->regions = g_new0(sf_manifest_region, MAX(n_jobs, 1));
         for (int i = 0; i < n_jobs; i++) {
@@ -570,7 +682,13 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         m->timings = (sf_manifest_timings){t_open,  t_overview,  t_detect,
                                            t_write, t_fragments, seconds_since(start)};
         g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-        ok = sf_manifest_write(m, manifest_path, error);
+        /* The report, from the manifest as it will be written, and before
+         * it: a folder with a manifest has its page. */
+        progress_stage(progress, SF_RUN_WRITING_REPORT);
+        ok = sf_report_write_slide(m, output_dir, error);
+        progress_stage(progress, SF_RUN_WRITING_MANIFEST);
+        if (ok)
+            ok = sf_manifest_write(m, manifest_path, error);
     }
     if (ok) {
         step("manifest-written");
