@@ -282,6 +282,17 @@ void sf_slide_annotations_free(sf_slide_annotations *slide);
 GPtrArray *sf_annotations_map(sf_annotation_set *set, const sf_fragment_index *index,
                               sf_slide_offset offset, guint *n_mapped, GError **error);
 
+/*
+ * Joins what neighbouring fragments (tiles) share, on one mapped slide:
+ * pieces of one label drawn on two fragments that touch or overlap, which
+ * touch or overlap each other (within one fragment pixel) where the
+ * fragments meet, become one shape, the GEOS union of the pieces; a point
+ * drawn on two tiles' overlap stays once. Pieces on one fragment are left
+ * as drawn. Returns how many joined shapes there now are; *n_joined how
+ * many pieces went into them. sf_annotations_map calls it per slide.
+ */
+guint sf_annotations_join_seams(sf_slide_annotations *slide, guint *n_joined);
+
 /* ---- Writing ----------------------------------------------------------- */
 
 typedef enum {
