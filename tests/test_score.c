@@ -487,6 +487,34 @@ static void test_large_inputs(void **state)
     free(boxes);
 }
 
+/* A prediction half inside an ignore box is ignored; less than half, or
+ * spread over two ignore boxes none of which holds half, is kept. */
+static void test_mark_ignored(void **state)
+{
+    (void)state;
+    const sf_box ignore[] = {{0, 0, 10, 10}, {20, 0, 10, 10}};
+    const sf_box pred[] = {
+        {2, 2, 4, 4},   /* inside: ignored */
+        {5, 0, 10, 10}, /* half inside the first: ignored */
+        {6, 0, 10, 10}, /* 40 % inside: kept */
+        {8, 0, 16, 4},  /* 2/16 in one, 4/16 in the other: kept */
+        {40, 40, 5, 5}, /* elsewhere: kept */
+        {3, 3, 0, 5},   /* no area: kept, whatever scores it drops it */
+    };
+    bool keep[6];
+    assert_int_equal(sf_boxes_mark_ignored(pred, 6, ignore, 2, keep), 4);
+    assert_false(keep[0]);
+    assert_false(keep[1]);
+    assert_true(keep[2]);
+    assert_true(keep[3]);
+    assert_true(keep[4]);
+    assert_true(keep[5]);
+    /* No ignore boxes: all kept. */
+    assert_int_equal(sf_boxes_mark_ignored(pred, 6, NULL, 0, keep), 6);
+    for (int i = 0; i < 6; i++)
+        assert_true(keep[i]);
+}
+
 /* What sf_score_boxes matched before it solved components apart: the
  * whole IoU matrix in one assignment. */
 static void dense_matches(const sf_box *truth, size_t nt, const sf_box *pred, size_t np,
@@ -587,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_pairwise_overlap_random),
         cmocka_unit_test(test_score_random),
         cmocka_unit_test(test_large_inputs),
+        cmocka_unit_test(test_mark_ignored),
         cmocka_unit_test(test_sparse_matching_equals_dense),
         cmocka_unit_test(test_sparse_matching_scales),
     };

@@ -44,6 +44,24 @@ double sf_box_iou(const sf_box *a, const sf_box *b)
     return uni > 0.0 ? inter / uni : 0.0;
 }
 
+size_t sf_boxes_mark_ignored(const sf_box *pred, size_t n_pred, const sf_box *ignore,
+                             size_t n_ignore, bool *keep)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n_pred; i++) {
+        double area = sf_box_area(&pred[i]);
+        keep[i] = true;
+        for (size_t k = 0; k < n_ignore && area > 0.0; k++) {
+            if (sf_box_intersection_area(&pred[i], &ignore[k]) >= SF_IGNORE_COVER * area) {
+                keep[i] = false;
+                break;
+            }
+        }
+        kept += keep[i];
+    }
+    return kept;
+}
+
 /* ---- Assignment ------------------------------------------------------- */
 
 /*
