@@ -101,34 +101,12 @@ static char *path_in(const char *name)
 
 static void write_manifest(const char *path)
 {
-    GString *s = g_string_new(
-        "{\n  \"schema\": \"slidefrag.manifest/1\",\n"
-        "  \"tool\": {\"name\": \"slidefrag\", \"version\": \"0.1.0\"},\n"
-        "  \"slide\": {\"path\": \"/data/gamma.svs\", \"name\": \"gamma\", \"vendor\": "
-        "\"aperio\",\n"
-        "    \"width\": 9000, \"height\": 7000, \"mpp_x\": 0.25, \"mpp_y\": 0.25,\n"
-        "    \"objective_power\": null, \"quickhash\": null, \"bounds\": null, \"levels\": []},\n"
-        "  \"overview\": {\"file\": \"overview.jpg\", \"level\": 0, \"level_downsample\": 1.0,\n"
-        "    \"width\": 3000, \"height\": 2000, \"scale_x\": 3.0, \"scale_y\": 3.0},\n"
-        "  \"params\": {}, \"threshold\": 200,\n  \"regions\": [");
-    for (size_t i = 0; i < G_N_ELEMENTS(fragments); i++) {
-        const fragment *f = &fragments[i];
-        g_autofree char *name = fragment_name(f);
-        g_string_append_printf(
-            s,
-            "%s\n    {\"id\": %zu, \"level0\": {\"x\": %" G_GINT64_FORMAT
-            ", \"y\": %" G_GINT64_FORMAT ", \"w\": %" G_GINT64_FORMAT ", \"h\": %" G_GINT64_FORMAT
-            "},\n"
-            "     \"overview\": {\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}, \"tissue_fraction\": "
-            "0.5,\n"
-            "     \"fragment\": {\"file\": \"fragments/%s\", \"width\": %d, \"height\": %d,\n"
-            "       \"downsample\": %.6f, \"level\": 0}}",
-            i ? "," : "", i, f->x, f->y, f->w, f->h, name, f->width, f->height,
-            (double)f->w / f->width);
-    }
-    g_string_append(s, "\n  ],\n  \"timings\": {\"total\": 1.0}\n}\n");
-    test_write_text(path, s->str);
-    g_string_free(s, TRUE);
+    test_region regions[G_N_ELEMENTS(fragments)];
+    for (size_t i = 0; i < G_N_ELEMENTS(fragments); i++)
+        regions[i] = (test_region){fragments[i].x, fragments[i].y,     fragments[i].w,
+                                   fragments[i].h, fragments[i].width, fragments[i].height};
+    test_write_manifest(path, "gamma", 9000, 7000, "0.25", "null", regions,
+                        G_N_ELEMENTS(fragments));
 }
 
 /* The shapes (and a point, which Makesense cannot import) as `format`. */

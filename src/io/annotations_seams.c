@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "io/export_internal.h"
 #include "slidefrag/annotations.h"
 
 typedef struct {
@@ -192,34 +193,6 @@ static sf_vertex *ring_vertices(GEOSContextHandle_t h, const GEOSGeometry *polyg
     return v;
 }
 
-/* A closed ring of four axis-aligned corners is a rectangle again:
- * top-left, top-right, bottom-right, bottom-left. */
-static gboolean as_rectangle(sf_vertex *v, size_t n)
-{
-    if (n != 4)
-        return FALSE;
-    double x0 = v[0].x, y0 = v[0].y, x1 = v[0].x, y1 = v[0].y;
-    for (size_t i = 1; i < 4; i++) {
-        x0 = MIN(x0, v[i].x);
-        y0 = MIN(y0, v[i].y);
-        x1 = MAX(x1, v[i].x);
-        y1 = MAX(y1, v[i].y);
-    }
-    for (size_t i = 0; i < 4; i++)
-        if ((v[i].x != x0 && v[i].x != x1) || (v[i].y != y0 && v[i].y != y1))
-            return FALSE;
-    for (size_t i = 0; i < 4; i++) {
-        const sf_vertex *a = &v[i], *b = &v[(i + 1) % 4];
-        if (a->x != b->x && a->y != b->y)
-            return FALSE;
-    }
-    v[0] = (sf_vertex){x0, y0};
-    v[1] = (sf_vertex){x1, y0};
-    v[2] = (sf_vertex){x1, y1};
-    v[3] = (sf_vertex){x0, y1};
-    return TRUE;
-}
-
 /* The union of a group's area pieces, one polygon; NULL when they do not
  * make one (GEOS failed, or pieces within the tolerance stay apart). */
 static GEOSGeometry *union_of(joiner *j, GPtrArray *group, double tolerance)
@@ -285,7 +258,7 @@ static gboolean join_group(joiner *j, GPtrArray *group, GPtrArray *annotations)
         g_free(first->a->vertices);
         first->a->vertices = v;
         first->a->n_vertices = n;
-        first->a->shape = as_rectangle(v, n) ? SF_SHAPE_RECTANGLE : SF_SHAPE_POLYGON;
+        first->a->shape = sf_export_rectangle_corners(v, n) ? SF_SHAPE_RECTANGLE : SF_SHAPE_POLYGON;
     }
     /* A point drawn on two tiles: the first stays. */
     for (guint i = 1; i < group->len; i++) {

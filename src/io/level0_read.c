@@ -33,30 +33,6 @@ char *sf_annotation_file_stem(const char *path)
     return name;
 }
 
-/* Four axis-aligned corners: a rectangle, in sf_shape's corner order. */
-static gboolean rectangle_corners(sf_vertex *v, size_t n)
-{
-    if (n != 4)
-        return FALSE;
-    double x0 = MIN(MIN(v[0].x, v[1].x), MIN(v[2].x, v[3].x));
-    double x1 = MAX(MAX(v[0].x, v[1].x), MAX(v[2].x, v[3].x));
-    double y0 = MIN(MIN(v[0].y, v[1].y), MIN(v[2].y, v[3].y));
-    double y1 = MAX(MAX(v[0].y, v[1].y), MAX(v[2].y, v[3].y));
-    for (size_t i = 0; i < 4; i++) {
-        const sf_vertex *a = &v[i], *b = &v[(i + 1) % 4];
-        if ((a->x != x0 && a->x != x1) || (a->y != y0 && a->y != y1) ||
-            (a->x != b->x && a->y != b->y))
-            return FALSE;
-    }
-    if (x0 == x1 || y0 == y1)
-        return FALSE;
-    v[0] = (sf_vertex){x0, y0};
-    v[1] = (sf_vertex){x1, y0};
-    v[2] = (sf_vertex){x1, y1};
-    v[3] = (sf_vertex){x0, y1};
-    return TRUE;
-}
-
 /* Keeps a shape of `n` vertices (a closing vertex repeating the first
  * already dropped); `v` is taken. */
 static void keep_shape(sf_annotation_set *set, const char *label, gboolean area, sf_vertex *v,
@@ -65,7 +41,7 @@ static void keep_shape(sf_annotation_set *set, const char *label, gboolean area,
     sf_shape shape = SF_SHAPE_POLYGON;
     if (!area)
         shape = n == 1 ? SF_SHAPE_POINT : SF_SHAPE_LINE;
-    else if (rectangle_corners(v, n))
+    else if (sf_export_rectangle_corners(v, n))
         shape = SF_SHAPE_RECTANGLE;
     g_autofree char *location =
         line ? sf_export_line_location(source, line) : g_strdup_printf("%s: %s", source, where);
