@@ -14,6 +14,7 @@
 
 #include "io/folder.h"
 #include "slidefrag/error.h"
+#include "slidefrag/fragment_name.h"
 #include "slidefrag/image_io.h"
 #include "slidefrag/manifest.h"
 
@@ -371,4 +372,40 @@ void test_assert_padding_intact(const sf_image *image)
         for (size_t i = used; i < image->stride; i++)
             if (image->data[(size_t)y * image->stride + i] != TEST_PAD_VALUE)
                 fail_msg("row %d: padding byte %zu overwritten", y, i - used);
+}
+
+void test_write_manifest(const char *path, const char *slide, int64_t width, int64_t height,
+                         const char *mpp, const char *bounds, const test_region *regions, size_t n)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(
+        s,
+        "{\n  \"schema\": \"slidefrag.manifest/1\",\n"
+        "  \"tool\": {\"name\": \"slidefrag\", \"version\": \"0.1.0\"},\n"
+        "  \"slide\": {\"path\": \"/data/%s.mrxs\", \"name\": \"%s\", \"vendor\": \"mirax\",\n"
+        "    \"width\": %" G_GINT64_FORMAT ", \"height\": %" G_GINT64_FORMAT
+        ", \"mpp_x\": %s, \"mpp_y\": %s,\n"
+        "    \"objective_power\": null, \"quickhash\": null, \"bounds\": %s, \"levels\": []},\n"
+        "  \"overview\": {\"file\": \"overview.jpg\", \"level\": 0, \"level_downsample\": 1.0,\n"
+        "    \"width\": 3000, \"height\": 2000, \"scale_x\": 3.0, \"scale_y\": 3.0},\n"
+        "  \"params\": {}, \"threshold\": 200,\n  \"regions\": [",
+        slide, slide, width, height, mpp, mpp, bounds);
+    for (size_t i = 0; i < n; i++) {
+        const test_region *r = &regions[i];
+        g_autofree char *name = sf_fragment_name_format(slide, r->x, r->y, r->w, r->h);
+        g_string_append_printf(
+            s,
+            "%s\n    {\"id\": %zu, \"level0\": {\"x\": %" G_GINT64_FORMAT
+            ", \"y\": %" G_GINT64_FORMAT ", \"w\": %" G_GINT64_FORMAT ", \"h\": %" G_GINT64_FORMAT
+            "},\n"
+            "     \"overview\": {\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}, \"tissue_fraction\": "
+            "0.5,\n"
+            "     \"fragment\": {\"file\": \"fragments/%s\", \"width\": %d, \"height\": %d,\n"
+            "       \"downsample\": %.6f, \"level\": 0}}",
+            i ? "," : "", i, r->x, r->y, r->w, r->h, name, r->width, r->height,
+            (double)r->w / r->width);
+    }
+    g_string_append(s, "\n  ],\n  \"timings\": {\"total\": 1.0}\n}\n");
+    test_write_text(path, s->str);
+    g_string_free(s, TRUE);
 }

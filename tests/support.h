@@ -74,6 +74,18 @@ sf_manifest *test_assert_slide_folder_finished(const char *dir);
  * temporary file. */
 void test_assert_slide_folder_unfinished(const char *dir);
 
+/* A fragment of a manifest: its level-0 box and pixel size. */
+typedef struct test_region {
+    int64_t x, y, w, h;
+    int width, height;
+} test_region;
+
+/* Writes to `path` the manifest of slide `slide` (level-0 size, µm/px and
+ * bounds as JSON text: "0.25", "null") whose regions are `regions`, their
+ * fragments named as run names them. */
+void test_write_manifest(const char *path, const char *slide, int64_t width, int64_t height,
+                         const char *mpp, const char *bounds, const test_region *regions, size_t n);
+
 /* Fails unless `text` (may be NULL) contains `part`. */
 void test_assert_contains(const char *text, const char *part);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "io/json_read.h"
 #include "io/json_safe.h"
 #include "run/run_internal.h"
 #include "slidefrag/batch.h"
@@ -186,10 +187,8 @@ static gboolean read_answer(sf_batch_item *item, GBytes *out)
     g_autofree char *line = last_line(out);
     if (!line)
         return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, line, -1, NULL))
-        return FALSE;
-    JsonNode *root = json_parser_get_root(parser);
+    g_autoptr(JsonNode) root =
+        sf_json_parse("child answer", line, strlen(line), SF_JSON_MAX_FILE_VALUES, NULL);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root))
         return FALSE;
     JsonObject *answer = json_node_get_object(root);
