@@ -203,7 +203,7 @@ static void put(FILE *out, const char *text)
 static void put_node(FILE *out, JsonBuilder *b)
 {
     g_autoptr(JsonNode) node = json_builder_get_root(b);
-    g_autofree char *text = json_to_string(node, FALSE);
+    g_autofree char *text = sf_json_text(node, FALSE);
     put(out, text);
     g_object_unref(b);
 }
@@ -274,17 +274,17 @@ static gboolean write_coco(writer *w, const char *out_dir, GError **error)
             json_builder_begin_array(b);
             json_builder_begin_array(b);
             for (size_t k = 0; k < a->n_vertices; k++) {
-                json_builder_add_double_value(b, sf_json_double(a->vertices[k].x));
-                json_builder_add_double_value(b, sf_json_double(a->vertices[k].y));
+                json_builder_add_double_value(b, a->vertices[k].x);
+                json_builder_add_double_value(b, a->vertices[k].y);
             }
             json_builder_end_array(b);
             json_builder_end_array(b);
             json_builder_set_member_name(b, "bbox");
             json_builder_begin_array(b);
-            json_builder_add_double_value(b, sf_json_double(x0));
-            json_builder_add_double_value(b, sf_json_double(y0));
-            json_builder_add_double_value(b, sf_json_double(x1 - x0));
-            json_builder_add_double_value(b, sf_json_double(y1 - y0));
+            json_builder_add_double_value(b, x0);
+            json_builder_add_double_value(b, y0);
+            json_builder_add_double_value(b, x1 - x0);
+            json_builder_add_double_value(b, y1 - y0);
             json_builder_end_array(b);
             sf_json_add_double(b, "area", fabs(area / 2));
             json_builder_end_object(b);
