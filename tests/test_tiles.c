@@ -313,6 +313,91 @@ static void test_same_stem_names_apart(void **state)
     }
 }
 
+/* The round trip through real tiles: a tumour outline drawn across the
+ * seam of two neighbouring tiles of one region, as a pathologist draws it
+ * in Makesense (one polygon on each tile, each cut at its image's edge),
+ * comes back from `map` as one shape with the outline's level-0 extent;
+ * drawn without the seam the union would be two features. */
+static void test_shape_across_a_real_seam_maps_to_one(void **state)
+{
+    (void)state;
+    g_autofree char *out = new_dir("seam");
+    g_autofree char *cmu = test_fixture(CMU ".svs");
+    g_free(run_expect(0, "run", cmu, "-o", out, "--max-size", "512", "--fragment-downsample", "2",
+                      "--tile", "400", "--overlap", "40", NULL));
+    g_autofree char *dir = g_build_filename(out, CMU, NULL);
+    g_autoptr(sf_manifest) m = load_manifest(dir);
+    /* Two tiles side by side in one region's grid. */
+    const sf_manifest_region *a = NULL, *b = NULL;
+    for (size_t i = 0; i < m->n_regions && !b; i++)
+        for (size_t k = 0; k < m->n_regions && !b; k++)
+            if (m->regions[i].has_tissue && m->regions[i].tissue == m->regions[k].tissue &&
+                m->regions[i].row == m->regions[k].row &&
+                m->regions[k].col == m->regions[i].col + 1) {
+                a = &m->regions[i];
+                b = &m->regions[k];
+            }
+    assert_non_null(b);
+    double ds = a->fragment_downsample;
+    assert_true(ds > 1.5 && ds < 2.5);
+    /* A rectangle in level-0 pixels from the middle of a to the middle of
+     * b, 60 level-0 px high, in the top third of the row. */
+    double x0 = (double)a->x + a->w / 2.0, x1 = (double)b->x + b->w / 2.0;
+    double y0 = (double)a->y + a->h / 3.0, y1 = y0 + 60;
+    /* Each tile gets the part inside its own image, in its own pixels. */
+    GString *coco = g_string_new("{\"images\":[");
+    const sf_manifest_region *tiles[2] = {a, b};
+    for (int t = 0; t < 2; t++)
+        g_string_append_printf(
+            coco, "%s{\"id\":%d,\"file_name\":\"%s\",\"width\":%d,\"height\":%d}", t ? "," : "",
+            t + 1, tiles[t]->fragment_name, tiles[t]->fragment_width, tiles[t]->fragment_height);
+    g_string_append(coco, "],\"categories\":[{\"id\":1,\"name\":\"tumour\"}],\"annotations\":[");
+    for (int t = 0; t < 2; t++) {
+        const sf_manifest_region *r = tiles[t];
+        double left = MAX(x0, (double)r->x), right = MIN(x1, (double)(r->x + r->w));
+        double px0 = (left - r->x) / ds, px1 = (right - r->x) / ds;
+        double py0 = (y0 - r->y) / ds, py1 = (y1 - r->y) / ds;
+        g_string_append_printf(coco,
+                               "%s{\"id\":%d,\"image_id\":%d,\"category_id\":1,\"iscrowd\":0,"
+                               "\"segmentation\":[[%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f]],"
+                               "\"bbox\":[%.3f,%.3f,%.3f,%.3f],\"area\":1}",
+                               t ? "," : "", t, t + 1, px0, py0, px1, py0, px1, py1, px0, py1, px0,
+                               py0, px1 - px0, py1 - py0);
+    }
+    g_string_append(coco, "]}");
+    g_autofree char *export_path = g_build_filename(tmp_root, "seam.json", NULL);
+    test_write_text(export_path, coco->str);
+    g_string_free(coco, TRUE);
+    g_autofree char *manifest = g_build_filename(dir, "manifest.json", NULL);
+    g_autofree char *mapped = g_build_filename(tmp_root, "seam-mapped", NULL);
+    g_free(run_expect(0, "map", export_path, "--manifest", manifest, "-o", mapped, NULL));
+
+    g_autofree char *geojson = g_build_filename(mapped, CMU ".geojson", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    assert_true(json_parser_load_from_file(parser, geojson, NULL));
+    JsonArray *features = json_object_get_array_member(
+        json_node_get_object(json_parser_get_root(parser)), "features");
+    assert_int_equal(json_array_get_length(features), 1);
+    JsonObject *geometry =
+        json_object_get_object_member(json_array_get_object_element(features, 0), "geometry");
+    assert_string_equal(json_object_get_string_member(geometry, "type"), "Polygon");
+    JsonArray *ring =
+        json_array_get_array_element(json_object_get_array_member(geometry, "coordinates"), 0);
+    double min_x = G_MAXDOUBLE, max_x = -G_MAXDOUBLE, min_y = G_MAXDOUBLE, max_y = -G_MAXDOUBLE;
+    for (guint i = 0; i < json_array_get_length(ring); i++) {
+        JsonArray *point = json_array_get_array_element(ring, i);
+        double x = json_array_get_double_element(point, 0);
+        double y = json_array_get_double_element(point, 1);
+        min_x = MIN(min_x, x);
+        max_x = MAX(max_x, x);
+        min_y = MIN(min_y, y);
+        max_y = MAX(max_y, y);
+    }
+    /* Within half a level-0 pixel of the outline that was drawn. */
+    assert_true(fabs(min_x - x0) <= 0.5 && fabs(max_x - x1) <= 0.5);
+    assert_true(fabs(min_y - y0) <= 0.5 && fabs(max_y - y1) <= 0.5);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -336,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_fragments_within_tool_limits),
         cmocka_unit_test(test_padding_and_eval),
         cmocka_unit_test(test_same_stem_names_apart),
+        cmocka_unit_test(test_shape_across_a_real_seam_maps_to_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
