@@ -173,11 +173,22 @@ static gboolean writer_write(sf_jpeg_writer *writer, const uint8_t *rows, int n_
         set_libjpeg_error(writer, error);
         return FALSE;
     }
-    for (int i = 0; i < n_rows; i++) {
-        /* libjpeg's prototype is not const-correct; it only reads the row. */
-        JSAMPROW row = (JSAMPROW)(rows + (size_t)i * stride);
-        jpeg_write_scanlines(&writer->cinfo, &row, 1);
-        writer->rows_written++;
+    /* Many rows a call: libjpeg takes what it can and says how many. */
+    for (int i = 0; i < n_rows;) {
+        JSAMPROW batch[32];
+        int n = MIN(n_rows - i, (int)G_N_ELEMENTS(batch));
+        for (int k = 0; k < n; k++)
+            /* libjpeg's prototype is not const-correct; it only reads rows. */
+            batch[k] = (JSAMPROW)(rows + (size_t)(i + k) * stride);
+        int done = (int)jpeg_write_scanlines(&writer->cinfo, batch, (JDIMENSION)n);
+        if (done <= 0) { /* only a suspending destination stops; ours does not */
+            writer->failed = TRUE;
+            g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "cannot write JPEG %s: libjpeg stalled",
+                        path);
+            return FALSE;
+        }
+        i += done;
+        writer->rows_written += done;
     }
     return TRUE;
 }
