@@ -68,10 +68,14 @@ typedef struct fragment_batch {
     int quality;
     fragment_job *jobs;
     int n_jobs;
-    int next;   /* atomic: next job to take */
-    int failed; /* atomic: set once any job fails */
+    int *order;   /* job indexes, largest fragment first */
+    int next;     /* atomic: next place in `order` to take */
+    int finished; /* atomic: jobs done */
+    int failed;   /* atomic: set once any job fails */
     GMutex lock;
     GError *error; /* the first failure, under lock */
+    GThread **workers;
+    int started;
 } fragment_batch;
 
 static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, GError **error)
@@ -88,15 +92,24 @@ static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, G
     return sf_jpeg_writer_finish(g_steal_pointer(&writer), error);
 }
 
+/* Whether no fragment is left to help with. Called under the slide's
+ * helpers' lock: atomics only. */
+static gboolean batch_over(void *data)
+{
+    fragment_batch *batch = data;
+    return g_atomic_int_get(&batch->finished) >= batch->n_jobs || g_atomic_int_get(&batch->failed);
+}
+
 static gpointer fragment_worker(gpointer data)
 {
     fragment_batch *batch = data;
     for (;;) {
         int i = g_atomic_int_add(&batch->next, 1);
         if (i >= batch->n_jobs || g_atomic_int_get(&batch->failed))
-            return NULL;
+            break;
         GError *error = NULL;
-        if (!write_fragment(batch, &batch->jobs[i], &error)) {
+        gboolean ok = write_fragment(batch, &batch->jobs[batch->order[i]], &error);
+        if (!ok) {
             g_mutex_lock(&batch->lock);
             if (!batch->error)
                 batch->error = error;
@@ -104,43 +117,83 @@ static gpointer fragment_worker(gpointer data)
                 g_error_free(error);
             g_mutex_unlock(&batch->lock);
             g_atomic_int_set(&batch->failed, 1);
-            return NULL;
         }
+        g_atomic_int_inc(&batch->finished);
+        sf_slide_wake_helpers(batch->slide);
+        if (!ok)
+            break;
     }
+    /* No fragment left to start: decode ahead for the ones still being
+     * cut instead of idling, so the last large fragments use every thread. */
+    sf_slide_help_reads(batch->slide, batch_over, batch);
+    return NULL;
 }
 
-static gboolean write_fragments(sf_slide *slide, const char *dir, int quality, int threads,
-                                fragment_job *jobs, int n_jobs, GError **error)
+static int larger_first(const void *a, const void *b, void *data)
 {
-    fragment_batch batch = {
+    const fragment_job *jobs = data;
+    const fragment_job *ja = &jobs[*(const int *)a], *jb = &jobs[*(const int *)b];
+    int64_t pa = (int64_t)ja->width * ja->height, pb = (int64_t)jb->width * jb->height;
+    return pa < pb ? 1 : pa > pb ? -1 : *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Starts cutting the fragments on threads - 1 new threads; the calling
+ * thread joins them in fragments_finish(), after whatever it does between
+ * (writing the overview's files). Largest first, so that the last to
+ * finish are small.
+ */
+static fragment_batch *fragments_start(sf_slide *slide, const char *dir, int quality, int threads,
+                                       fragment_job *jobs, int n_jobs)
+{
+    fragment_batch *batch = g_new0(fragment_batch, 1);
+    *batch = (fragment_batch){
         .slide = slide, .dir = dir, .quality = quality, .jobs = jobs, .n_jobs = n_jobs};
-    g_mutex_init(&batch.lock);
+    g_mutex_init(&batch->lock);
+    batch->order = g_new(int, MAX(n_jobs, 1));
+    for (int i = 0; i < n_jobs; i++)
+        batch->order[i] = i;
+    g_qsort_with_data(batch->order, n_jobs, sizeof *batch->order, larger_first, jobs);
     int n_threads = CLAMP(threads, 1, MAX(n_jobs, 1));
     /* Fragments read side by side instead of each read decoding ahead on
      * threads of its own: --threads threads in all, and strip memory for
-     * one read per thread. */
+     * one read per thread; threads with no fragment left help the others. */
     sf_slide_set_read_threads(slide, MAX(1, threads / n_threads));
-    GThread **workers = g_new0(GThread *, n_threads);
+    batch->workers = g_new0(GThread *, n_threads);
     /* The calling thread works too: one thread means no thread at all. When
      * the system refuses more threads (a process limit), fewer do the work:
      * g_thread_new would abort. */
-    int started = 1;
-    while (started < n_threads) {
-        workers[started] = g_thread_try_new("fragment", fragment_worker, &batch, NULL);
-        if (!workers[started])
+    batch->started = 1;
+    while (batch->started < n_threads) {
+        GThread *t = g_thread_try_new("fragment", fragment_worker, batch, NULL);
+        if (!t)
             break;
-        started++;
+        batch->workers[batch->started++] = t;
     }
-    fragment_worker(&batch);
-    for (int t = 1; t < started; t++)
-        g_thread_join(workers[t]);
-    g_free(workers);
-    g_mutex_clear(&batch.lock);
-    if (batch.error) {
-        g_propagate_error(error, batch.error);
-        return FALSE;
+    return batch;
+}
+
+/* The calling thread cuts fragments too, then waits for the others. With
+ * `go` FALSE (the caller failed meanwhile, its error set), stops them and
+ * reports nothing of theirs. */
+static gboolean fragments_finish(fragment_batch *batch, gboolean go, GError **error)
+{
+    if (!go) {
+        g_atomic_int_set(&batch->failed, 1);
+        sf_slide_wake_helpers(batch->slide);
     }
-    return TRUE;
+    fragment_worker(batch);
+    for (int t = 1; t < batch->started; t++)
+        g_thread_join(batch->workers[t]);
+    gboolean ok = go && !batch->error;
+    if (go && batch->error)
+        g_propagate_error(error, g_steal_pointer(&batch->error));
+    g_clear_error(&batch->error);
+    g_mutex_clear(&batch->lock);
+    g_free(batch->workers);
+    g_free(batch->order);
+    g_free(batch);
+    return ok;
 }
 
 /* ---- Outputs ------------------------------------------------------------ */
@@ -361,6 +414,12 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
                                             job->level0.h);
     }
 
+    /* Fragments are cut while the overview's files are written. */
+    gint64 fragments_stage = g_get_monotonic_time();
+    fragment_batch *batch =
+        ok ? fragments_start(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs)
+           : NULL;
+
     stage = g_get_monotonic_time();
     const char *overview_name = params->overview_png ? "overview.png" : "overview.jpg";
     g_autofree char *overview_path = g_build_filename(output_dir, overview_name, NULL);
@@ -377,11 +436,9 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         ok = write_boxes_figure(boxes_path, &overview, &found, params->jpeg_quality, error);
     t_write = seconds_since(stage);
 
-    stage = g_get_monotonic_time();
-    if (ok)
-        ok = write_fragments(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs,
-                             error);
-    t_fragments = seconds_since(stage);
+    if (batch)
+        ok = fragments_finish(batch, ok, error);
+    t_fragments = seconds_since(fragments_stage);
 
     if (ok) {
         g_autoptr(JsonBuilder) b = json_builder_new();
