@@ -27,11 +27,14 @@
 #define MAX_HELPERS 15
 /*
  * Chunks read ahead of their callers, in bytes, across all reads of a
- * slide. Two threads keep one chunk each ahead of a read at most (16 MB
- * for the widest whole-tile strips), so 64 MB never holds them back, and
- * bounds what many threads on many wide reads hold at once.
+ * slide: a chunk (up to 48 MB, STRETCH) is always read ahead when nothing
+ * else is. Two threads rarely hold more than a chunk or two ahead, and the
+ * bound keeps many threads on many wide reads from holding more.
  */
 #define AHEAD_BYTES_MAX ((size_t)64 << 20)
+/* A strip of one row of tiles may hold this many budgets (16 MB each by
+ * default): 48 MB, a row of 256-px tiles 65,535 px wide. */
+#define STRETCH 3
 
 struct sf_read_crew {
     GMutex lock;
@@ -139,7 +142,9 @@ static int plan_edges(int64_t lo, int64_t hi, int64_t step, int64_t max_step, do
  * aiming at `target` bytes a chunk: whole tile rows and columns when they
  * fit, so each tile is decoded once. A strip of one whole tile row may
  * stretch to `budget`: tiles then decode straight into the rows, where a
- * shorter strip would hold them back for the strip below.
+ * shorter strip would hold them back for the strip below and copy them out
+ * twice (the widest fragment JPEG allows, 65,535 px, in 256-px tiles is a
+ * 50 MB strip).
  */
 static void choose_geometry(int64_t tile_w, int64_t tile_h, int64_t cols, int64_t rows, int bpp,
                             size_t target, size_t budget, int64_t max_chunked_rows,
@@ -276,7 +281,8 @@ static gboolean claimable(const sf_strips *strips)
         return FALSE;
     if (k < strips->next_take) /* its caller waits for it */
         return TRUE;
-    return strips->crew->ahead + strips->buffer_bytes <= AHEAD_BYTES_MAX;
+    size_t ahead = strips->crew->ahead;
+    return ahead == 0 || ahead + strips->buffer_bytes <= AHEAD_BYTES_MAX;
 }
 
 /* A read with a chunk to claim: `first` when it has one, else the oldest. */
@@ -421,7 +427,7 @@ sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan)
     int bpp = strips->rgb_reads ? 3 : 7;
     int64_t strip_h, chunk_w;
     choose_geometry(tile_w, tile_h, plan->c1 - plan->c0, plan->r1 - plan->r0, bpp, plan->budget / 4,
-                    plan->budget, plan->max_chunked_rows, &strip_h, &chunk_w);
+                    plan->budget * STRETCH, plan->max_chunked_rows, &strip_h, &chunk_w);
     gboolean chunked = chunk_w < plan->c1 - plan->c0;
     int64_t max_h = MAX(4 * strip_h, strip_h), max_w = 4 * chunk_w;
     if (chunked)
