@@ -99,7 +99,7 @@ int sf_fuzz_detect(const uint8_t *data, size_t size)
     for (int y = 0; y < height; y++)
         for (size_t x = (size_t)width * 3; x < rgb_stride; x++)
             SF_FUZZ_CHECK(rgb_pixels[y * rgb_stride + x] == before[y * rgb_stride + x]);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     free(before);
     free(rgb_pixels);
     free(mask_pixels);

@@ -35,7 +35,7 @@ int sf_fuzz_manifest(const uint8_t *data, size_t size)
     sf_fragment_index *index = sf_fragment_index_new();
     if (sf_fragment_index_add(index, manifest, &error)) {
         sf_annotation_set *set = sf_annotation_set_new();
-        sf_annotations_read_data(set, "points.csv", csv->str, csv->len);
+        SF_FUZZ_CHECK(sf_annotations_read_data(set, "points.csv", csv->str, csv->len, NULL));
         guint n_mapped = 0;
         GPtrArray *slides = sf_annotations_map(
             set, index, bounds ? SF_OFFSET_BOUNDS : SF_OFFSET_NONE, &n_mapped, &error);

@@ -5,13 +5,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "io/folder.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
+#include "slidefrag/manifest.h"
 
 char *test_fixture(const char *name)
 {
@@ -70,6 +74,40 @@ int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **
     gboolean ok =
         g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_DEFAULT, seconds ? set_alarm : NULL,
                      GUINT_TO_POINTER(seconds), out, err, &wait_status, &error);
+    g_ptr_array_free(args, TRUE);
+    if (!ok)
+        fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    return 128 + WTERMSIG(wait_status);
+}
+
+typedef struct {
+    int resource;
+    rlim_t value;
+} child_limit;
+
+static void apply_limit(gpointer data)
+{
+    const child_limit *limit = data;
+    struct rlimit r = {limit->value, limit->value};
+    if (limit->value)
+        setrlimit(limit->resource, &r);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err)
+{
+    GPtrArray *args = g_ptr_array_new();
+    g_ptr_array_add(args, (char *)SLIDEFRAG_BINARY);
+    for (const char *const *a = argv; *a; a++)
+        g_ptr_array_add(args, (char *)*a);
+    g_ptr_array_add(args, NULL);
+    child_limit limit = {resource, (rlim_t)value};
+    int wait_status = 0;
+    GError *error = NULL;
+    gboolean ok = g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               apply_limit, &limit, NULL, err, &wait_status, &error);
     g_ptr_array_free(args, TRUE);
     if (!ok)
         fail_msg("cannot run %s: %s", SLIDEFRAG_BINARY, error->message);
@@ -148,4 +186,137 @@ char *test_dir_entries(const char *dir)
     char *joined = g_strjoinv("|", (char **)names->pdata);
     g_ptr_array_free(names, TRUE);
     return joined;
+}
+
+/* Every image file of a slide folder decodes completely. */
+static void assert_images_whole(const char *dir)
+{
+    static const char *const names[] = {"overview.jpg", "boxes.jpg"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *path = g_build_filename(dir, names[i], NULL);
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+            continue;
+        int w, h;
+        g_autoptr(GError) error = NULL;
+        g_autofree uint8_t *pixels = sf_jpeg_load(path, &w, &h, &error);
+        if (!pixels)
+            fail_msg("%s", error->message);
+    }
+    g_autofree char *mask = g_build_filename(dir, "mask.png", NULL);
+    if (g_file_test(mask, G_FILE_TEST_EXISTS)) {
+        int w, h;
+        g_autoptr(GError) error = NULL;
+        g_autofree uint8_t *pixels = sf_png_load(mask, 1, &w, &h, &error);
+        if (!pixels)
+            fail_msg("%s", error->message);
+    }
+    g_autofree char *fragments = g_build_filename(dir, "fragments", NULL);
+    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
+    const char *name;
+    while (listing && (name = g_dir_read_name(listing))) {
+        g_autofree char *path = g_build_filename(fragments, name, NULL);
+        int w, h;
+        g_autoptr(GError) error = NULL;
+        g_autofree uint8_t *pixels = sf_jpeg_load(path, &w, &h, &error);
+        if (!pixels)
+            fail_msg("%s", error->message);
+    }
+}
+
+sf_manifest *test_assert_slide_folder_finished(const char *dir)
+{
+    g_autofree char *manifest_path = g_build_filename(dir, "manifest.json", NULL);
+    g_autoptr(GError) error = NULL;
+    sf_manifest *manifest = sf_manifest_load(manifest_path, &error);
+    if (!manifest)
+        fail_msg("%s", error->message);
+    g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < manifest->n_regions; i++) {
+        const sf_manifest_region *r = &manifest->regions[i];
+        g_autofree char *path = g_build_filename(dir, r->fragment_file, NULL);
+        int w = 0, h = 0;
+        g_autoptr(GError) load_error = NULL;
+        g_autofree uint8_t *pixels = sf_jpeg_load(path, &w, &h, &load_error);
+        if (!pixels)
+            fail_msg("manifest lists %s: %s", r->fragment_file, load_error->message);
+        assert_int_equal(w, r->fragment_width);
+        assert_int_equal(h, r->fragment_height);
+        g_hash_table_add(listed, r->fragment_name);
+    }
+    g_autofree char *fragments = g_build_filename(dir, "fragments", NULL);
+    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
+    assert_non_null(listing);
+    const char *name;
+    while ((name = g_dir_read_name(listing)))
+        if (!g_hash_table_contains(listed, name))
+            fail_msg("%s/%s is not in the manifest", fragments, name);
+    assert_images_whole(dir);
+    test_assert_no_partial_files(dir);
+    return manifest;
+}
+
+void test_assert_slide_folder_unfinished(const char *dir)
+{
+    g_autofree char *manifest_path = g_build_filename(dir, "manifest.json", NULL);
+    assert_false(g_file_test(manifest_path, G_FILE_TEST_EXISTS));
+    assert_images_whole(dir);
+    test_assert_no_partial_files(dir);
+}
+
+void test_assert_contains(const char *text, const char *part)
+{
+    if (!text || !strstr(text, part))
+        fail_msg("'%s' not in: %s", part, text ? text : "(null)");
+}
+
+void test_write_text(const char *path, const char *text)
+{
+    GError *error = NULL;
+    if (!g_file_set_contents(path, text, -1, &error))
+        fail_msg("%s", error->message);
+}
+
+void test_assert_box(const sf_box *b, int64_t x, int64_t y, int64_t w, int64_t h)
+{
+    if (b->x != x || b->y != y || b->w != w || b->h != h)
+        fail_msg("box (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "), expected (%" PRId64
+                 ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
+                 b->x, b->y, b->w, b->h, x, y, w, h);
+}
+
+sf_slide *test_open_slide(const char *path)
+{
+    GError *error = NULL;
+    sf_slide *slide = sf_slide_open(path, &error);
+    if (!slide)
+        fail_msg("%s", error->message);
+    return slide;
+}
+
+sf_slide *test_open_fixture_slide(const char *name)
+{
+    g_autofree char *path = test_fixture(name);
+    return test_open_slide(path);
+}
+
+sf_image test_padded_image(int width, int height, int channels, size_t pad)
+{
+    sf_image image = {
+        .width = width,
+        .height = height,
+        .channels = channels,
+        .stride = (size_t)width * channels + pad,
+    };
+    image.data = g_malloc((size_t)height * image.stride + 1);
+    memset(image.data, TEST_PAD_VALUE, (size_t)height * image.stride + 1);
+    return image;
+}
+
+void test_assert_padding_intact(const sf_image *image)
+{
+    size_t used = (size_t)image->width * image->channels;
+    for (int y = 0; y < image->height; y++)
+        for (size_t i = used; i < image->stride; i++)
+            if (image->data[(size_t)y * image->stride + i] != TEST_PAD_VALUE)
+                fail_msg("row %d: padding byte %zu overwritten", y, i - used);
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 #include "slidefrag/core.h"
+#include "slidefrag/manifest.h"
+#include "slidefrag/slide.h"
 
 /* Absolute path of a file under fixtures/; g_free it. */
 char *test_fixture(const char *name);
@@ -26,6 +28,12 @@ int test_run_slidefrag(const char *const *argv, char **out, char **err);
  * blocking the suite. */
 int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **out, char **err);
 
+/* As test_run_slidefrag, with a resource limit (setrlimit's `resource`,
+ * soft and hard `value`; value 0: none) applied in the child, stdout
+ * dropped. Past RLIMIT_FSIZE write() fails with EFBIG, as on a full disk,
+ * rather than the default SIGXFSZ killing the child. */
+int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err);
+
 /* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
 sf_image test_image_new(int width, int height, int channels);
 void test_image_free(sf_image *image);
@@ -43,3 +51,32 @@ void test_assert_error(const GError *error, int code, const char *needle);
 
 /* The names in `dir`, sorted and "|"-separated; g_free it. */
 char *test_dir_entries(const char *dir);
+
+/* A finished slide folder: its manifest loads and lists exactly the
+ * fragments on disk, each decoding whole at the size it records; every
+ * image decodes; no temporary file. Returns the manifest. */
+sf_manifest *test_assert_slide_folder_finished(const char *dir);
+/* The folder a failed run leaves: no manifest, every image left whole, no
+ * temporary file. */
+void test_assert_slide_folder_unfinished(const char *dir);
+
+/* Fails unless `text` (may be NULL) contains `part`. */
+void test_assert_contains(const char *text, const char *part);
+
+/* Writes `text` to `path`, failing the test if it cannot. */
+void test_write_text(const char *path, const char *text);
+
+/* Fails unless the box is (x, y, w, h). */
+void test_assert_box(const sf_box *box, int64_t x, int64_t y, int64_t w, int64_t h);
+
+/* Opens a slide, failing the test with the error if it cannot; the second
+ * form takes a name under fixtures/. */
+sf_slide *test_open_slide(const char *path);
+sf_slide *test_open_fixture_slide(const char *name);
+
+/* An image whose rows are `pad` bytes longer than its pixels, every byte
+ * (and one past the end) TEST_PAD_VALUE, so that a write outside the pixels
+ * shows in test_assert_padding_intact. Free with test_image_free(). */
+#define TEST_PAD_VALUE 0xA5
+sf_image test_padded_image(int width, int height, int channels, size_t pad);
+void test_assert_padding_intact(const sf_image *image);

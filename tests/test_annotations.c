@@ -23,7 +23,7 @@
 static sf_annotation_set *read_text(const char *name, const char *text)
 {
     sf_annotation_set *set = sf_annotation_set_new();
-    sf_annotations_read_data(set, name, text, strlen(text));
+    assert_true(sf_annotations_read_data(set, name, text, strlen(text), NULL));
     return set;
 }
 
@@ -134,7 +134,7 @@ static void test_yolo(void **state)
     g_autoptr(sf_annotation_set) named = sf_annotation_set_new();
     const char *labels[] = {"tumour", "stroma", NULL};
     sf_annotation_set_set_labels(named, labels);
-    sf_annotations_read_data(named, "s.txt", text, strlen(text));
+    assert_true(sf_annotations_read_data(named, "s.txt", text, strlen(text), NULL));
     assert_string_equal(annotation(named, 0)->label, "tumour");
     assert_string_equal(annotation(named, 1)->label, "stroma");
 }
@@ -152,7 +152,7 @@ static void test_yolo_bad_lines_keep_the_good(void **state)
     g_autoptr(sf_annotation_set) set = sf_annotation_set_new();
     const char *labels[] = {"tumour", "stroma", NULL};
     sf_annotation_set_set_labels(set, labels);
-    sf_annotations_read_data(set, "dir/f.txt", text, strlen(text));
+    assert_true(sf_annotations_read_data(set, "dir/f.txt", text, strlen(text), NULL));
     assert_int_equal(set->annotations->len, 2);
     assert_int_equal(annotation(set, 0)->line, 1);
     assert_int_equal(annotation(set, 1)->line, 7);
@@ -555,19 +555,20 @@ static void test_map_from_names(void **state)
     g_autoptr(sf_annotation_set) set = sf_annotation_set_new();
     /* Fragment s__x1000_y2000_w400_h300 exported at 200 x 150 px. */
     const char *yolo = "0 0.500000 0.500000 0.250000 0.500000";
-    sf_annotations_read_data(set, "s__x1000_y2000_w400_h300.txt", yolo, strlen(yolo));
+    assert_true(
+        sf_annotations_read_data(set, "s__x1000_y2000_w400_h300.txt", yolo, strlen(yolo), NULL));
     const char *csv =
         "label_name,bbox_x,bbox_y,bbox_width,bbox_height,image_name,image_width,image_height\n"
         "t,10,20,30,40,s__x1000_y2000_w400_h300.jpg,200,150\n"
         "t,190,20,30,40,s__x1000_y2000_w400_h300.jpg,200,150\n" /* 3: past the right edge */
         "t,1,1,1,1,photo.jpg,10,10\n"                           /* 4: not a fragment */
         "t,1,1,1,1,..__x0_y0_w10_h10.jpg,10,10";                /* 5: stem ".." */
-    sf_annotations_read_data(set, "r.csv", csv, strlen(csv));
+    assert_true(sf_annotations_read_data(set, "r.csv", csv, strlen(csv), NULL));
     const char *vgg = "{\"t__x0_y0_w50_h50.jpg\":{\"filename\":\"t__x0_y0_w50_h50.jpg\","
                       "\"regions\":{\"0\":{\"shape_attributes\":{\"name\":\"polygon\","
                       "\"all_points_x\":[0,10,10,0],\"all_points_y\":[0,0,10,0]},"
                       "\"region_attributes\":{\"label\":\"v\"}}}}}";
-    sf_annotations_read_data(set, "v.json", vgg, strlen(vgg));
+    assert_true(sf_annotations_read_data(set, "v.json", vgg, strlen(vgg), NULL));
 
     guint n_mapped = 0;
     g_autoptr(GError) error = NULL;
@@ -592,10 +593,15 @@ static void test_map_from_names(void **state)
     expect_problem(set, SF_SKIP_PATH, "r.csv:5: ", "'..'");
     expect_problem(set, SF_SKIP_SIZE_UNKNOWN, "v.json: ", "pass --manifest");
 
+    /* Mapping takes the annotations out of the set. */
+    assert_int_equal(set->annotations->len, 0);
+
     /* Once another file of the export states the size, VGG maps too. */
+    g_autoptr(sf_annotation_set) sized = sf_annotation_set_new();
     const char *size = "x,1,1,t__x0_y0_w50_h50.jpg,25,25";
-    sf_annotations_read_data(set, "p.csv", size, strlen(size));
-    g_autoptr(GPtrArray) again = sf_annotations_map(set, NULL, SF_OFFSET_NONE, &n_mapped, &error);
+    assert_true(sf_annotations_read_data(sized, "v.json", vgg, strlen(vgg), NULL));
+    assert_true(sf_annotations_read_data(sized, "p.csv", size, strlen(size), NULL));
+    g_autoptr(GPtrArray) again = sf_annotations_map(sized, NULL, SF_OFFSET_NONE, &n_mapped, &error);
     sf_slide_annotations *t = slide_named(again, "t");
     assert_int_equal(t->annotations->len, 2);
     const sf_annotation *v = t->annotations->pdata[0];
@@ -651,7 +657,7 @@ static void test_map_with_manifests(void **state)
                          "p,10,10,m1-frag.jpg,600,400\n" /* size differs from the manifest */
                          "p,150,100,m2-frag.png,300,200\n"
                          "p,10,10,m3-frag.jpg,300,200"; /* in no manifest */
-    sf_annotations_read_data(set, "pts.csv", points, strlen(points));
+    assert_true(sf_annotations_read_data(set, "pts.csv", points, strlen(points), NULL));
     guint n_mapped = 0;
     g_autoptr(GPtrArray) slides =
         sf_annotations_map(set, index, SF_OFFSET_BOUNDS, &n_mapped, &error);

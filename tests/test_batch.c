@@ -19,13 +19,6 @@
 /* Fast settings: small overviews and fragments. */
 #define FAST "--max-size", "256", "--fragment-max-size", "256"
 
-static void write_text(const char *path, const char *text)
-{
-    GError *error = NULL;
-    if (!g_file_set_contents(path, text, -1, &error))
-        fail_msg("%s", error->message);
-}
-
 /* Runs slidefrag with argv and checks the exit code; returns stderr. */
 static char *run_expect(const char *const *argv, int expect_code)
 {
@@ -124,7 +117,7 @@ static char *make_mixed_folder(const char *root)
     test_copy_fixture("broken.svs", in, NULL);
     test_copy_fixture("small.svs", sub, NULL);
     g_autofree char *notes = g_build_filename(in, "notes.txt", NULL);
-    write_text(notes, "not a slide\n");
+    test_write_text(notes, "not a slide\n");
     return in;
 }
 
@@ -136,7 +129,7 @@ static void test_statuses_and_outputs(void **state)
     g_autofree char *out = g_build_filename(root, "out", NULL);
     /* The same slides again, directly and through a list: each runs once. */
     g_autofree char *list = g_build_filename(root, "list.txt", NULL);
-    write_text(list, "# slides\n\nin/boxes.tiff\n  in/sub/small.svs\r\n");
+    test_write_text(list, "# slides\n\nin/boxes.tiff\n  in/sub/small.svs\r\n");
     g_autofree char *again = g_build_filename(in, "small.svs", NULL);
     g_autofree char *at_list = g_strconcat("@", list, NULL);
     const char *argv[] = {"batch", in, again, at_list, "-o", out, "-j", "2", FAST, NULL};
@@ -282,6 +275,44 @@ static void test_resume(void **state)
     g_free(run_expect(changed, 0));
     s = load_summary(out);
     assert_int_equal(count_status(&s, "ok"), 3);
+    summary_clear(&s);
+    test_remove_tree(root);
+}
+
+/* A slide name that is not UTF-8, beside one that fails: summary.json and
+ * the --log-json events stay JSON (the name made valid, U+FFFD), and
+ * --resume knows the slide it finished. */
+static void test_slide_name_not_utf8(void **state)
+{
+    (void)state;
+    g_autofree char *root = test_make_tmpdir();
+    g_autofree char *in = g_build_filename(root, "in", NULL);
+    assert_int_equal(g_mkdir_with_parents(in, 0755), 0);
+    test_copy_fixture("small.svs", in, "bad\xff\xfename.svs");
+    test_copy_fixture("broken.svs", in, "worse\xff.svs");
+    g_autofree char *out = g_build_filename(root, "out", NULL);
+    const char *first[] = {"batch", in, "-o", out, "--log-json", FAST, NULL};
+    g_autofree char *log = run_expect(first, SF_EXIT_SOME_FAILED);
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(log), "\n", -1);
+    for (char **line = lines; *line; line++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) event = json_from_string(*line, &error);
+        if (!event)
+            fail_msg("not JSON: %s: %s", error->message, *line);
+    }
+    summary s = load_summary(out);
+    assert_string_equal(status_of(&s, "bad\xef\xbf\xbd\xef\xbf\xbdname.svs"), "ok");
+    assert_string_equal(status_of(&s, "worse\xef\xbf\xbd.svs"), "failed");
+    summary_clear(&s);
+    g_autofree char *csv_path = g_build_filename(out, "summary.csv", NULL);
+    g_autofree char *csv = NULL;
+    assert_true(g_file_get_contents(csv_path, &csv, NULL, NULL));
+    assert_true(g_utf8_validate(csv, -1, NULL));
+
+    const char *resume[] = {"batch", in, "-o", out, "--resume", FAST, NULL};
+    g_free(run_expect(resume, SF_EXIT_SOME_FAILED));
+    s = load_summary(out);
+    assert_string_equal(status_of(&s, "bad\xef\xbf\xbd\xef\xbf\xbdname.svs"), "skipped");
     summary_clear(&s);
     test_remove_tree(root);
 }
@@ -463,6 +494,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statuses_and_outputs),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_slide_name_not_utf8),
         cmocka_unit_test(test_sigterm_stops_cleanly_and_resumes),
         cmocka_unit_test(test_sigint),
         cmocka_unit_test(test_crash_is_isolated),

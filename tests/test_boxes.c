@@ -14,14 +14,6 @@
 
 #define BOX(x_, y_, w_, h_) ((sf_box){.x = (x_), .y = (y_), .w = (w_), .h = (h_)})
 
-static void assert_box(const sf_box *b, int64_t x, int64_t y, int64_t w, int64_t h)
-{
-    if (b->x != x || b->y != y || b->w != w || b->h != h)
-        fail_msg("box (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "), expected (%" PRId64
-                 ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
-                 b->x, b->y, b->w, b->h, x, y, w, h);
-}
-
 /* ---- naive reference --------------------------------------------------- */
 
 static bool naive_meet(const sf_box *a, const sf_box *b, int64_t gap)
@@ -97,12 +89,12 @@ static void test_sort(void **state)
     sf_box b[] = {BOX(5, 1, 1, 1), BOX(0, 2, 1, 1), BOX(3, 1, 2, 4),
                   BOX(3, 1, 9, 3), BOX(3, 1, 1, 3), BOX(-4, 1, 1, 1)};
     sf_boxes_sort(b, G_N_ELEMENTS(b));
-    assert_box(&b[0], -4, 1, 1, 1);
-    assert_box(&b[1], 3, 1, 1, 3);
-    assert_box(&b[2], 3, 1, 9, 3);
-    assert_box(&b[3], 3, 1, 2, 4);
-    assert_box(&b[4], 5, 1, 1, 1);
-    assert_box(&b[5], 0, 2, 1, 1);
+    test_assert_box(&b[0], -4, 1, 1, 1);
+    test_assert_box(&b[1], 3, 1, 1, 3);
+    test_assert_box(&b[2], 3, 1, 9, 3);
+    test_assert_box(&b[3], 3, 1, 2, 4);
+    test_assert_box(&b[4], 5, 1, 1, 1);
+    test_assert_box(&b[5], 0, 2, 1, 1);
     sf_boxes_sort(NULL, 0);
 }
 
@@ -114,7 +106,7 @@ static void test_empty_and_single(void **state)
     assert_int_equal(sf_boxes_merge_within_gap(NULL, 0, 10), 0);
     assert_int_equal(sf_boxes_merge_intersecting(&b, 0), 0);
     assert_int_equal(sf_boxes_merge_within_gap(&b, 1, 100), 1);
-    assert_box(&b, 2, 3, 4, 5);
+    test_assert_box(&b, 2, 3, 4, 5);
 }
 
 static void test_chain(void **state)
@@ -123,7 +115,7 @@ static void test_chain(void **state)
     /* A meets B, B meets C, A and C are apart: one box. */
     sf_box b[] = {BOX(20, 0, 10, 10), BOX(0, 0, 10, 10), BOX(8, 5, 14, 10)};
     assert_int_equal(sf_boxes_merge_intersecting(b, 3), 1);
-    assert_box(&b[0], 0, 0, 30, 15);
+    test_assert_box(&b[0], 0, 0, 30, 15);
 }
 
 static void test_nested(void **state)
@@ -131,8 +123,8 @@ static void test_nested(void **state)
     (void)state;
     sf_box b[] = {BOX(2, 2, 3, 3), BOX(0, 0, 10, 10), BOX(4, 4, 1, 1), BOX(20, 0, 1, 1)};
     assert_int_equal(sf_boxes_merge_intersecting(b, 4), 2);
-    assert_box(&b[0], 0, 0, 10, 10);
-    assert_box(&b[1], 20, 0, 1, 1);
+    test_assert_box(&b[0], 0, 0, 10, 10);
+    test_assert_box(&b[1], 20, 0, 1, 1);
 }
 
 static void test_touching(void **state)
@@ -146,13 +138,13 @@ static void test_touching(void **state)
     memcpy(e2, edge, sizeof edge);
     memcpy(c2, corner, sizeof corner);
     assert_int_equal(sf_boxes_merge_intersecting(edge, 2), 2);
-    assert_box(&edge[0], 0, 0, 5, 5);
-    assert_box(&edge[1], 5, 2, 5, 5);
+    test_assert_box(&edge[0], 0, 0, 5, 5);
+    test_assert_box(&edge[1], 5, 2, 5, 5);
     assert_int_equal(sf_boxes_merge_intersecting(corner, 2), 2);
     assert_int_equal(sf_boxes_merge_within_gap(e2, 2, 0), 1);
-    assert_box(&e2[0], 0, 0, 10, 7);
+    test_assert_box(&e2[0], 0, 0, 10, 7);
     assert_int_equal(sf_boxes_merge_within_gap(c2, 2, 0), 1);
-    assert_box(&c2[0], 0, 0, 10, 10);
+    test_assert_box(&c2[0], 0, 0, 10, 10);
 
     /* A negative gap is intersecting-only. */
     sf_box n2[] = {BOX(0, 0, 5, 5), BOX(5, 2, 5, 5)};
@@ -170,15 +162,15 @@ static void test_gap_threshold(void **state)
     assert_int_equal(sf_boxes_merge_within_gap(b, 2, 2), 2);
     memcpy(b, pair, sizeof pair);
     assert_int_equal(sf_boxes_merge_within_gap(b, 2, 3), 1);
-    assert_box(&b[0], 0, 0, 9, 8);
+    test_assert_box(&b[0], 0, 0, 9, 8);
     /* Vertically stacked, 4 empty rows. */
     const sf_box stack[] = {BOX(0, 10, 3, 3), BOX(1, 0, 3, 6)};
     memcpy(b, stack, sizeof stack);
     assert_int_equal(sf_boxes_merge_within_gap(b, 2, 3), 2);
-    assert_box(&b[0], 1, 0, 3, 6);
+    test_assert_box(&b[0], 1, 0, 3, 6);
     memcpy(b, stack, sizeof stack);
     assert_int_equal(sf_boxes_merge_within_gap(b, 2, 4), 1);
-    assert_box(&b[0], 0, 0, 4, 13);
+    test_assert_box(&b[0], 0, 0, 4, 13);
 }
 
 static void test_second_round(void **state)
@@ -188,8 +180,8 @@ static void test_second_round(void **state)
      * (0,0)-(7,7), so only a second round can take it in. */
     sf_box b[] = {BOX(5, 0, 2, 2), BOX(0, 0, 4, 4), BOX(3, 3, 4, 4), BOX(20, 20, 2, 2)};
     assert_int_equal(sf_boxes_merge_intersecting(b, 4), 2);
-    assert_box(&b[0], 0, 0, 7, 7);
-    assert_box(&b[1], 20, 20, 2, 2);
+    test_assert_box(&b[0], 0, 0, 7, 7);
+    test_assert_box(&b[1], 20, 20, 2, 2);
 
     /* A cascade over three rounds: {A, B} and {C, D, E} form first; their
      * boxes (0,0)-(10,10) and (8,0)-(14,3) then overlap; only the result
@@ -205,8 +197,8 @@ static void test_second_round(void **state)
     };
     size_t n = sf_boxes_merge_intersecting(c, G_N_ELEMENTS(c));
     assert_int_equal(n, 2);
-    assert_box(&c[0], 13, -3, 1, 2);
-    assert_box(&c[1], 0, 0, 16, 12);
+    test_assert_box(&c[0], 13, -3, 1, 2);
+    test_assert_box(&c[1], 0, 0, 16, 12);
 }
 
 static void test_huge_gap(void **state)
@@ -214,7 +206,7 @@ static void test_huge_gap(void **state)
     (void)state;
     sf_box b[] = {BOX(1000, 5, 1, 1), BOX(-50, 900, 3, 3), BOX(0, 0, 1, 1)};
     assert_int_equal(sf_boxes_merge_within_gap(b, 3, INT64_MAX), 1);
-    assert_box(&b[0], -50, 0, 1051, 903);
+    test_assert_box(&b[0], -50, 0, 1051, 903);
 }
 
 static void test_zero_size_dropped(void **state)
@@ -224,8 +216,8 @@ static void test_zero_size_dropped(void **state)
     sf_box b[] = {BOX(0, 0, 2, 2), BOX(2, 0, 0, 10), BOX(5, 5, -1, 3), BOX(3, 0, 2, 2),
                   BOX(1, 1, 5, 0)};
     assert_int_equal(sf_boxes_merge_within_gap(b, 5, 0), 2);
-    assert_box(&b[0], 0, 0, 2, 2);
-    assert_box(&b[1], 3, 0, 2, 2);
+    test_assert_box(&b[0], 0, 0, 2, 2);
+    test_assert_box(&b[1], 3, 0, 2, 2);
     sf_box only_empty[] = {BOX(0, 0, 0, 0), BOX(1, 1, 0, 3)};
     assert_int_equal(sf_boxes_merge_intersecting(only_empty, 2), 0);
 }

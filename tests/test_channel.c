@@ -12,33 +12,11 @@
 /* Rows carry PAD bytes past the pixels that the code must neither read
  * into the result nor write. */
 #define PAD 5
-#define PAD_VALUE 0xA5
-
-static sf_image padded_image(int width, int height, int channels)
-{
-    sf_image im = {
-        .width = width,
-        .height = height,
-        .channels = channels,
-        .stride = (size_t)width * channels + PAD,
-    };
-    im.data = g_malloc((size_t)height * im.stride + 1);
-    memset(im.data, PAD_VALUE, (size_t)height * im.stride + 1);
-    return im;
-}
-
-static void assert_padding_intact(const sf_image *im)
-{
-    size_t used = (size_t)im->width * im->channels;
-    for (int y = 0; y < im->height; y++)
-        for (size_t i = used; i < im->stride; i++)
-            assert_int_equal(im->data[(size_t)y * im->stride + i], PAD_VALUE);
-}
 
 /* One row of RGB pixels. */
 static sf_image rgb_row(const uint8_t (*pixels)[3], int n)
 {
-    sf_image im = padded_image(n, 1, 3);
+    sf_image im = test_padded_image(n, 1, 3, PAD);
     for (int x = 0; x < n; x++)
         memcpy(im.data + 3 * x, pixels[x], 3);
     return im;
@@ -47,9 +25,9 @@ static sf_image rgb_row(const uint8_t (*pixels)[3], int n)
 static void extract_row(const uint8_t (*pixels)[3], int n, sf_channel channel, uint8_t *out)
 {
     sf_image rgb = rgb_row(pixels, n);
-    sf_image o = padded_image(n, 1, 1);
+    sf_image o = test_padded_image(n, 1, 1, PAD);
     assert_int_equal(sf_extract_channel(&rgb, channel, &o), SF_OK);
-    assert_padding_intact(&o);
+    test_assert_padding_intact(&o);
     memcpy(out, o.data, (size_t)n);
     g_free(o.data);
     g_free(rgb.data);
@@ -90,7 +68,7 @@ static void test_planes(void **state)
 {
     (void)state;
     int w = 7, h = 4;
-    sf_image rgb = padded_image(w, h, 3);
+    sf_image rgb = test_padded_image(w, h, 3, PAD);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             uint8_t *p = rgb.data + (size_t)y * rgb.stride + 3 * x;
@@ -98,7 +76,7 @@ static void test_planes(void **state)
             p[1] = (uint8_t)(100 + x);
             p[2] = (uint8_t)(200 + y);
         }
-    sf_image out = padded_image(w, h, 1);
+    sf_image out = test_padded_image(w, h, 1, PAD);
     for (int c = 0; c < 3; c++) {
         sf_channel channel = c == 0 ? SF_CHANNEL_RED : c == 1 ? SF_CHANNEL_GREEN : SF_CHANNEL_BLUE;
         assert_int_equal(sf_extract_channel(&rgb, channel, &out), SF_OK);
@@ -109,9 +87,9 @@ static void test_planes(void **state)
                                         : (uint8_t)(200 + y);
                 assert_int_equal(out.data[(size_t)y * out.stride + x], want);
             }
-        assert_padding_intact(&out);
+        test_assert_padding_intact(&out);
     }
-    assert_padding_intact(&rgb);
+    test_assert_padding_intact(&rgb);
     g_free(out.data);
     g_free(rgb.data);
 }
@@ -186,10 +164,10 @@ static void test_saturation_all_pairs(void **state)
 static void test_invalid_and_empty(void **state)
 {
     (void)state;
-    sf_image rgb = padded_image(4, 3, 3);
-    sf_image out = padded_image(4, 3, 1);
-    sf_image grey3 = padded_image(4, 3, 3);
-    sf_image small = padded_image(3, 3, 1);
+    sf_image rgb = test_padded_image(4, 3, 3, PAD);
+    sf_image out = test_padded_image(4, 3, 1, PAD);
+    sf_image grey3 = test_padded_image(4, 3, 3, PAD);
+    sf_image small = test_padded_image(3, 3, 1, PAD);
 
     assert_int_equal(sf_extract_channel(NULL, SF_CHANNEL_RED, &out), SF_ERR_INVALID);
     assert_int_equal(sf_extract_channel(&rgb, SF_CHANNEL_RED, NULL), SF_ERR_INVALID);
@@ -200,7 +178,7 @@ static void test_invalid_and_empty(void **state)
     sf_image short_stride = rgb;
     short_stride.stride = 11;
     assert_int_equal(sf_extract_channel(&short_stride, SF_CHANNEL_RED, &out), SF_ERR_INVALID);
-    assert_padding_intact(&out);
+    test_assert_padding_intact(&out);
 
     sf_image empty_rgb = {.data = NULL, .width = 0, .height = 0, .channels = 3, .stride = 0};
     sf_image empty_out = {.data = NULL, .width = 0, .height = 0, .channels = 1, .stride = 0};

@@ -28,12 +28,6 @@ static void assert_near(double actual, double expected)
         fail_msg("got %.17g, expected %.17g", actual, expected);
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!text || !strstr(text, part))
-        fail_msg("'%s' not found in:\n%s", part, text ? text : "(null)");
-}
-
 /* Runs eval with --json and returns the parsed document's root object. */
 static JsonParser *run_json(const char *const *argv, char **err)
 {
@@ -135,10 +129,10 @@ static void test_two_files(void **state)
     const char *text_argv[] = {"eval", "-t", truth, "-p", pred, NULL};
     g_autofree char *out = NULL;
     assert_int_equal(test_run_slidefrag(text_argv, &out, NULL), 0);
-    assert_contains(out, "mean IoU");
-    assert_contains(out, "truth ");
-    assert_contains(out, "1.2308"); /* 1 + 3/13 at lambda 1 */
-    assert_contains(out, "overall (1 slide)");
+    test_assert_contains(out, "mean IoU");
+    test_assert_contains(out, "truth ");
+    test_assert_contains(out, "1.2308"); /* 1 + 3/13 at lambda 1 */
+    test_assert_contains(out, "overall (1 slide)");
     test_remove_tree(dir);
 }
 
@@ -252,16 +246,16 @@ static void test_folders(void **state)
 
     /* What did not pair is said, in the document and on stderr. */
     g_autofree char *notes = json_to_string(json_object_get_member(root, "notes"), FALSE);
-    assert_contains(notes, "no prediction for slide c");
-    assert_contains(notes, "no truth for slide z");
-    assert_contains(notes, "summary.json: not a box file, ignored");
-    assert_contains(err, "no prediction for slide c");
+    test_assert_contains(notes, "no prediction for slide c");
+    test_assert_contains(notes, "no truth for slide z");
+    test_assert_contains(notes, "summary.json: not a box file, ignored");
+    test_assert_contains(err, "no prediction for slide c");
 
     const char *text_argv[] = {"eval", "--truth", truth, "--pred", pred, NULL};
     g_autofree char *out = NULL;
     assert_int_equal(test_run_slidefrag(text_argv, &out, NULL), 0);
-    assert_contains(out, "overall (3 slides)");
-    assert_contains(out, "note: no prediction for slide c");
+    test_assert_contains(out, "overall (3 slides)");
+    test_assert_contains(out, "note: no prediction for slide c");
     test_remove_tree(dir);
 }
 
@@ -274,8 +268,8 @@ static void expect_error(const char *truth, const char *pred, int code, const ch
     int status = test_run_slidefrag(argv, NULL, &err);
     if (status != code)
         fail_msg("exit %d, expected %d: %s", status, code, err);
-    assert_contains(err, file);
-    assert_contains(err, cause);
+    test_assert_contains(err, file);
+    test_assert_contains(err, cause);
 }
 
 static void test_errors(void **state)
@@ -328,7 +322,7 @@ static void test_errors(void **state)
     for (size_t i = 0; i < G_N_ELEMENTS(usage); i++) {
         g_autofree char *err = NULL;
         assert_int_equal(test_run_slidefrag(usage[i], NULL, &err), SF_EXIT_USAGE);
-        assert_contains(err, said[i]);
+        test_assert_contains(err, said[i]);
     }
     test_remove_tree(dir);
 }

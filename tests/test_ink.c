@@ -177,7 +177,7 @@ static void test_detect_option(void **state)
     sf_regions found = {0};
     assert_int_equal(sf_detect(&rgb, &params, &mask, NULL, &found), SF_OK);
     assert_int_equal(found.n_regions, 2);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
 
     params.remove_ink = true;
     assert_int_equal(sf_detect(&rgb, &params, &mask, NULL, &found), SF_OK);
@@ -186,7 +186,7 @@ static void test_detect_option(void **state)
     assert_int_equal(found.regions[0].box.y, 8);
     assert_int_equal(found.regions[0].box.w, 16);
     assert_int_equal(found.regions[0].box.h, 16);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     test_image_free(&rgb);
     test_image_free(&mask);
 }

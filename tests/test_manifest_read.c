@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <json-glib/json-glib.h>
+
 #include "support.h"
 
 #include <string.h>
@@ -100,6 +102,99 @@ static void test_load_documented_manifest(void **state)
     test_remove_tree(dir);
 }
 
+/* What only run and resume use: the file stamp, slide details, overview,
+ * params, threshold, region details and timings. */
+static void test_load_run_details(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *path = write_manifest(dir, "0.499", "null", "1110");
+    g_autoptr(sf_manifest) m = sf_manifest_load(path, NULL);
+    assert_non_null(m);
+    assert_string_equal(m->tool_version, "0.1.0");
+    assert_true(m->has_file_stamp);
+    assert_int_equal(m->file_size, 1938955);
+    assert_int_equal(m->file_mtime, 1790000000);
+    assert_float_equal(m->objective_power, 20, 0);
+    assert_string_equal(m->quickhash, "abc");
+    assert_int_equal(m->n_levels, 1);
+    assert_int_equal(m->levels[0].width, 2220);
+    assert_float_equal(m->levels[0].downsample, 1.0, 0);
+    assert_true(m->has_overview);
+    assert_string_equal(m->overview.file, "overview.jpg");
+    assert_int_equal(m->overview.width, 1197);
+    assert_float_equal(m->overview.scale_y, 1.854375, 0);
+    assert_non_null(m->params);
+    assert_string_equal(json_object_get_string_member(json_node_get_object(m->params), "channel"),
+                        "red");
+    assert_int_equal(m->threshold, 203);
+    assert_true(m->regions[1].has_overview);
+    assert_int_equal(m->regions[1].overview.x, 54);
+    assert_int_equal(m->regions[1].overview.h, 108);
+    assert_float_equal(m->regions[1].tissue_fraction, 0.5, 0);
+    assert_float_equal(m->regions[0].fragment_downsample, 2.0, 0);
+    assert_float_equal(m->timings.open, 0.001, 0);
+    assert_float_equal(m->timings.total, 1.0, 0);
+    test_remove_tree(dir);
+}
+
+/* What the writer writes, the reader reads back to the same manifest:
+ * load, write, load, write gives the same text twice. */
+static void test_write_read_round_trip(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *path = write_manifest(
+        dir, "0.499", "{\"x\": 12, \"y\": 34, \"width\": 500, \"height\": 400}", "1110");
+    g_autoptr(sf_manifest) first = sf_manifest_load(path, NULL);
+    assert_non_null(first);
+    g_autofree char *text = sf_manifest_text(first);
+    assert_true(g_str_has_prefix(text, "{\n  \"schema\" : \"" SF_MANIFEST_SCHEMA "\""));
+    g_autofree char *written = g_build_filename(dir, "written.json", NULL);
+    GError *error = NULL;
+    assert_true(sf_manifest_write(first, written, &error));
+    g_autoptr(sf_manifest) second = sf_manifest_load(written, &error);
+    assert_non_null(second);
+    g_autofree char *again = sf_manifest_text(second);
+    assert_string_equal(again, text);
+    assert_true(second->has_bounds);
+    assert_int_equal(second->bounds_height, 400);
+    assert_int_equal(second->n_regions, first->n_regions);
+    assert_string_equal(second->regions[1].fragment_file, first->regions[1].fragment_file);
+    assert_int_equal(second->file_mtime, first->file_mtime);
+    assert_true(json_node_equal(second->params, first->params));
+    test_remove_tree(dir);
+}
+
+/* The optional members, when present, must have their type. */
+static void test_optional_members_checked(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    static const struct {
+        const char *member, *field;
+    } cases[] = {
+        {"\"params\": 3,", "'params' is not an object"},
+        {"\"threshold\": 300,", "'threshold' is out of range"},
+        {"\"timings\": {\"total\": \"long\"},", "'timings.total' is not a number"},
+        {"\"overview\": {\"file\": \"overview.jpg\"},", "'overview.level' is missing"},
+        {"\"tool\": [],", "'tool' is not an object"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = g_strdup_printf(
+            "{\"schema\": \"slidefrag.manifest/1\", %s \"slide\": {\"path\": \"/a.svs\","
+            " \"name\": \"a\", \"width\": 10, \"height\": 10}, \"regions\": []}",
+            cases[i].member);
+        g_autofree char *path = write_text(dir, "optional.json", text);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(sf_manifest) m = sf_manifest_load(path, &error);
+        assert_null(m);
+        if (!strstr(error->message, cases[i].field))
+            fail_msg("'%s' not in: %s", cases[i].field, error->message);
+    }
+    test_remove_tree(dir);
+}
+
 static void test_bounds_and_unknown_mpp(void **state)
 {
     (void)state;
@@ -165,76 +260,15 @@ static void test_errors_name_file_and_field(void **state)
     test_remove_tree(dir);
 }
 
-static void test_fragment_name_parse(void **state)
-{
-    (void)state;
-    g_autofree char *stem = NULL;
-    int64_t x = -1, y = -1, w = -1, h = -1;
-    assert_true(sf_fragment_name_parse("cmu-1__x12_y34_w560_h780.jpg", &stem, &x, &y, &w, &h));
-    assert_string_equal(stem, "cmu-1");
-    assert_int_equal(x, 12);
-    assert_int_equal(y, 34);
-    assert_int_equal(w, 560);
-    assert_int_equal(h, 780);
-    g_clear_pointer(&stem, g_free);
-
-    /* Directories are ignored; the stem may hold "__" and dots. */
-    assert_true(sf_fragment_name_parse("out/a/b__c.d__x0_y0_w1_h2.png", &stem, &x, &y, &w, &h));
-    assert_string_equal(stem, "b__c.d");
-    assert_int_equal(h, 2);
-    g_clear_pointer(&stem, g_free);
-    assert_true(sf_fragment_name_parse("a___x5_y6_w7_h8.jpg", &stem, &x, NULL, NULL, NULL));
-    assert_string_equal(stem, "a_");
-    assert_int_equal(x, 5);
-    g_clear_pointer(&stem, g_free);
-
-    static const char *const bad[] = {
-        "a__x1_y2_w3_h4",                        /* no extension */
-        "a__x1_y2_w0_h4.jpg",                    /* empty box */
-        "a__x-1_y2_w3_h4.jpg",                   /* negative */
-        "a__x1_y2_w3.jpg",                       /* a field missing */
-        "__x1_y2_w3_h4.jpg",                     /* no stem */
-        "a__x1_y2_w3_h4_z5.jpg",                 /* trailing field */
-        "a__x1_y2_w3_h4.",                       /* empty extension */
-        "a__x1_y2_w3_h4.tar.gz",                 /* two extensions */
-        "a_x1_y2_w3_h4.jpg",                     /* single underscore */
-        "a__x 1_y2_w3_h4.jpg",                   /* space */
-        "a__x99999999999999999999_y2_w3_h4.jpg", /* overflow */
-        "",
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
-        if (sf_fragment_name_parse(bad[i], NULL, &x, &y, &w, &h))
-            fail_msg("'%s' should not parse", bad[i]);
-}
-
-static void test_fragment_name_round_trip(void **state)
-{
-    (void)state;
-    const int64_t values[][4] = {
-        {0, 0, 1, 1}, {12345, 67890, 2000, 1600}, {G_MAXINT64 - 1, 7, G_MAXINT64, 3}};
-    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
-        g_autofree char *name = sf_fragment_name_format("slide__v2", values[i][0], values[i][1],
-                                                        values[i][2], values[i][3]);
-        assert_true(g_str_has_suffix(name, ".jpg"));
-        g_autofree char *stem = NULL;
-        int64_t x, y, w, h;
-        assert_true(sf_fragment_name_parse(name, &stem, &x, &y, &w, &h));
-        assert_string_equal(stem, "slide__v2");
-        assert_true(x == values[i][0] && y == values[i][1] && w == values[i][2] &&
-                    h == values[i][3]);
-    }
-    g_autofree char *name = sf_fragment_name_format("s", 1, 2, 3, 4);
-    assert_string_equal(name, "s__x1_y2_w3_h4.jpg");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_documented_manifest),
+        cmocka_unit_test(test_load_run_details),
+        cmocka_unit_test(test_write_read_round_trip),
+        cmocka_unit_test(test_optional_members_checked),
         cmocka_unit_test(test_bounds_and_unknown_mpp),
         cmocka_unit_test(test_errors_name_file_and_field),
-        cmocka_unit_test(test_fragment_name_parse),
-        cmocka_unit_test(test_fragment_name_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

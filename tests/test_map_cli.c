@@ -478,12 +478,6 @@ static int map_run(char **out, char **err, ...)
                               err ? err : &ignored_err);
 }
 
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (!strstr(haystack, needle))
-        fail_msg("'%s' not found in:\n%s", needle, haystack);
-}
-
 static JsonParser *load_json(const char *path)
 {
     JsonParser *parser = json_parser_new();
@@ -562,7 +556,7 @@ static void verify_geojson(const char *out, const char *slide, GPtrArray *all,
             json_object_get_object_member(props, "classification"), "name");
         const char *frag_name = json_object_get_string_member(
             json_object_get_object_member(props, "metadata"), "fragment");
-        assert_contains(json_object_get_string_member(props, "name"), frag_name);
+        test_assert_contains(json_object_get_string_member(props, "name"), frag_name);
         JsonObject *geometry = json_object_get_object_member(f, "geometry");
         const char *type = json_object_get_string_member(geometry, "type");
         expected *e = match(all, slide, frag_name, label, type);
@@ -615,7 +609,7 @@ static void round_trip(const fixture *fx, const char *export_path, const char *o
     if (status != 0)
         fail_msg("map %s exited %d:\n%s", export_path, status, stderr_text);
     g_autofree char *summary = g_strdup_printf("mapped %u, skipped 0", all->len);
-    assert_contains(stderr_text, summary);
+    test_assert_contains(stderr_text, summary);
     reset_found(all);
     verify_geojson(out, "alpha", all, drawn_tolerance, 0, 0);
     verify_geojson(out, "beta", all, drawn_tolerance, 0, 0);
@@ -771,7 +765,7 @@ static void test_other_outputs_and_offset(void **state)
     JsonObject *meta = json_object_get_object_member(
         json_node_get_object(json_parser_get_root(parser)), "slidefrag");
     assert_string_equal(json_object_get_string_member(meta, "slide_offset"), "bounds");
-    assert_contains(json_object_get_string_member(meta, "coordinates"), "(100, 200)");
+    test_assert_contains(json_object_get_string_member(meta, "coordinates"), "(100, 200)");
 
     /* ImageScope gives the resolution when the manifest knows it. */
     g_autofree char *scope = path_in(fx, "out-scope");
@@ -783,7 +777,7 @@ static void test_other_outputs_and_offset(void **state)
     g_autofree char *alpha_text = NULL, *beta_text = NULL;
     assert_true(g_file_get_contents(alpha_xml, &alpha_text, NULL, NULL));
     assert_true(g_file_get_contents(beta_xml, &beta_text, NULL, NULL));
-    assert_contains(alpha_text, "<Annotations MicronsPerPixel=\"0.25\">");
+    test_assert_contains(alpha_text, "<Annotations MicronsPerPixel=\"0.25\">");
     assert_null(strstr(beta_text, "MicronsPerPixel"));
 
     /* COCO and CSV: one file per slide, all annotations present. */
@@ -969,10 +963,10 @@ static void test_bad_input_reported_and_rest_mapped(void **state)
     const char *messages[] = {m_fields,  m_class, m_negative,      m_xml,         m_nothing,
                               m_outside, m_path,  m_rect_negative, m_rect_fields, m_dup};
     for (size_t i = 0; i < G_N_ELEMENTS(messages); i++)
-        assert_contains(err, messages[i]);
-    assert_contains(err, "lies outside");
-    assert_contains(err, "slidefrag map: mapped 3, skipped 10 (");
-    assert_contains(err, "1 image listed twice");
+        test_assert_contains(err, messages[i]);
+    test_assert_contains(err, "lies outside");
+    test_assert_contains(err, "slidefrag map: mapped 3, skipped 10 (");
+    test_assert_contains(err, "1 image listed twice");
 
     /* The valid ones: YOLO line 1 and CSV row 2 on alpha, COCO image 1 on beta. */
     g_autofree char *alpha = g_build_filename(out, "alpha.geojson", NULL);
@@ -992,7 +986,7 @@ static void test_bad_input_reported_and_rest_mapped(void **state)
     status = map_run(NULL, &strict_err, dir, "-o", strict_out, "--strict", "--manifest", fx->alpha,
                      "--manifest", fx->beta, "--labels", fx->labels, NULL);
     assert_int_equal(status, SF_EXIT_BAD_INPUT);
-    assert_contains(strict_err, "--strict: nothing written");
+    test_assert_contains(strict_err, "--strict: nothing written");
     assert_false(g_file_test(strict_out, G_FILE_TEST_EXISTS));
 }
 
@@ -1051,14 +1045,14 @@ static void test_nothing_written_outside_out(void **state)
     g_autofree char *err = NULL;
     int status = map_run(NULL, &err, csv, zip_path, "-o", out, NULL);
     assert_int_equal(status, SF_EXIT_SOME_FAILED);
-    assert_contains(err, "'../evil__x0_y0_w10_h10.jpg' is not a file name");
-    assert_contains(err, "slide name '..'");
-    assert_contains(err, "'/tmp/evil__x0_y0_w10_h10.jpg' is not a file name");
-    assert_contains(err, "evil.zip/../../evil__x0_y0_w10_h10.txt: zip member name");
+    test_assert_contains(err, "'../evil__x0_y0_w10_h10.jpg' is not a file name");
+    test_assert_contains(err, "slide name '..'");
+    test_assert_contains(err, "'/tmp/evil__x0_y0_w10_h10.jpg' is not a file name");
+    test_assert_contains(err, "evil.zip/../../evil__x0_y0_w10_h10.txt: zip member name");
     g_autofree char *err2 = NULL;
     status = map_run(NULL, &err2, manifest_csv, "-o", out, "--manifest", manifest, NULL);
     assert_int_equal(status, SF_EXIT_BAD_INPUT);
-    assert_contains(err2, "slide name '../../evil' cannot name an output file");
+    test_assert_contains(err2, "slide name '../../evil' cannot name an output file");
 
     /* Only OUT and its one legitimate file are new. */
     g_autoptr(GPtrArray) after = g_ptr_array_new_with_free_func(g_free);
@@ -1110,12 +1104,28 @@ static void test_xml_attacks_through_the_cli(void **state)
     assert_int_equal(status, SF_EXIT_BAD_INPUT);
     g_autofree char *m_xxe = g_strdup_printf("slidefrag map: %s", xxe);
     g_autofree char *m_bomb = g_strdup_printf("slidefrag map: %s", bomb);
-    assert_contains(err, m_xxe);
-    assert_contains(err, m_bomb);
-    assert_contains(err, "mapped 0, skipped 2 (2 malformed)");
+    test_assert_contains(err, m_xxe);
+    test_assert_contains(err, m_bomb);
+    test_assert_contains(err, "mapped 0, skipped 2 (2 malformed)");
     assert_null(strstr(err, "SECRET-4242"));
     assert_null(strstr(std_out, "SECRET-4242"));
     assert_null(strstr(err, "dosdos"));
+}
+
+/* Windows editors start a text file with a UTF-8 byte order mark; the
+ * first YOLO line was then "\xEF\xBB\xBF0 ..." and its box was lost. */
+static void test_yolo_with_byte_order_mark(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *txt = path_in(fx, "s__x0_y0_w100_h100.txt");
+    write_file(txt, "\xEF\xBB\xBF"
+                    "0 0.5 0.5 0.2 0.2\n1 0.1 0.1 0.1 0.1\n");
+    g_autofree char *out = path_in(fx, "out-bom");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, txt, "-o", out, NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("exit %d: %s", status, err);
+    test_assert_contains(err, "mapped 2, skipped 0");
 }
 
 static void test_usage(void **state)
@@ -1126,7 +1136,7 @@ static void test_usage(void **state)
     static const char *const options[] = {"--output", "--manifest",     "--labels",
                                           "--to",     "--slide-offset", "--strict"};
     for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
-        assert_contains(help, options[i]);
+        test_assert_contains(help, options[i]);
 
     g_autofree char *csv = path_in(fx, "u.csv");
     write_file(csv, "t,1,1,a__x0_y0_w10_h10.jpg,10,10");
@@ -1157,7 +1167,7 @@ static void test_usage(void **state)
         if (status != cases[i].status)
             fail_msg("case %zu exited %d, expected %d: %s", i, status, cases[i].status, err);
         assert_true(g_str_has_prefix(err, "slidefrag map: "));
-        assert_contains(err, cases[i].message);
+        test_assert_contains(err, cases[i].message);
         /* One line, ending in a newline. */
         assert_true(strchr(err, '\n') == err + strlen(err) - 1);
     }
@@ -1174,6 +1184,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_reported_and_rest_mapped, setup, teardown),
         cmocka_unit_test(test_nothing_written_outside_out),
         cmocka_unit_test_setup_teardown(test_xml_attacks_through_the_cli, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yolo_with_byte_order_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,15 +17,6 @@
 
 /* Rows carry PAD bytes past the pixels that must never be written. */
 #define PAD 3
-#define PAD_VALUE 0xA5
-
-static sf_image new_image(int width, int height)
-{
-    sf_image im = {.width = width, .height = height, .channels = 1, .stride = (size_t)width + PAD};
-    im.data = g_malloc((size_t)height * im.stride + 1);
-    memset(im.data, PAD_VALUE, (size_t)height * im.stride + 1);
-    return im;
-}
 
 static uint8_t *px(const sf_image *im, int x, int y)
 {
@@ -44,17 +35,10 @@ static void copy_pixels(const sf_image *src, sf_image *dst)
         memcpy(px(dst, 0, y), px(src, 0, y), (size_t)src->width);
 }
 
-static void assert_padding_intact(const sf_image *im)
-{
-    for (int y = 0; y < im->height; y++)
-        for (size_t i = (size_t)im->width; i < im->stride; i++)
-            assert_int_equal(im->data[(size_t)y * im->stride + i], PAD_VALUE);
-}
-
 /* '.' is 0, '#' is 255, digits are their value. */
 static sf_image from_art(const char *const *rows, int height)
 {
-    sf_image im = new_image((int)strlen(rows[0]), height);
+    sf_image im = test_padded_image((int)strlen(rows[0]), height, 1, PAD);
     for (int y = 0; y < height; y++)
         for (int x = 0; x < im.width; x++) {
             char c = rows[y][x];
@@ -70,7 +54,7 @@ static void assert_same(const sf_image *want, const sf_image *got, const char *w
             if (*px(want, x, y) != *px(got, x, y))
                 fail_msg("%s: pixel (%d, %d) is %d, want %d", what, x, y, *px(got, x, y),
                          *px(want, x, y));
-    assert_padding_intact(got);
+    test_assert_padding_intact(got);
 }
 
 static void assert_art(const sf_image *got, const char *const *rows, int height)
@@ -140,7 +124,7 @@ static void ref_pass(const sf_image *src, sf_image *dst, const uint8_t *elem, in
 static void ref_repeat(sf_image *im, const uint8_t *elem, int kw, int kh, int iterations,
                        bool dilate)
 {
-    sf_image tmp = new_image(im->width, im->height);
+    sf_image tmp = test_padded_image(im->width, im->height, 1, PAD);
     for (int i = 0; i < iterations; i++) {
         ref_pass(im, &tmp, elem, kw, kh, dilate);
         copy_pixels(&tmp, im);
@@ -170,7 +154,7 @@ static void test_dilate_point_rect(void **state)
                                      ".......", ".......", "......."};
     static const char *const want[] = {".......", ".......", "..###..", "..###..",
                                        "..###..", ".......", "......."};
-    sf_image src = from_art(in, 7), dst = new_image(7, 7);
+    sf_image src = from_art(in, 7), dst = test_padded_image(7, 7, 1, PAD);
     assert_int_equal(sf_morphology(&src, &dst, SF_MORPH_DILATE, SF_KERNEL_RECT, 3, 3, 1), SF_OK);
     assert_art(&dst, want, 7);
     /* eroding the block gives the point back */
@@ -192,7 +176,7 @@ static void test_even_kernel_anchor(void **state)
                                      "........", "........", "........"};
     static const char *const want[] = {"........", "........", "..####..",
                                        "..####..", "........", "........"};
-    sf_image src = from_art(in, 6), dst = new_image(8, 6);
+    sf_image src = from_art(in, 6), dst = test_padded_image(8, 6, 1, PAD);
     assert_int_equal(sf_morphology(&src, &dst, SF_MORPH_DILATE, SF_KERNEL_RECT, 4, 2, 1), SF_OK);
     assert_art(&dst, want, 6);
 
@@ -238,7 +222,7 @@ static void test_ellipse_elements(void **state)
     for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
         int kw = cases[c].kw, kh = cases[c].kh, w = 3 * kw, h = 3 * kh;
         int px0 = w / 2, py0 = h / 2;
-        sf_image src = new_image(w, h), dst = new_image(w, h);
+        sf_image src = test_padded_image(w, h, 1, PAD), dst = test_padded_image(w, h, 1, PAD);
         fill(&src, 0);
         *px(&src, px0, py0) = 255;
         assert_int_equal(sf_morphology(&src, &dst, SF_MORPH_DILATE, SF_KERNEL_ELLIPSE, kw, kh, 1),
@@ -250,7 +234,7 @@ static void test_ellipse_elements(void **state)
                 if (*px(&dst, x, y) != (in ? 255 : 0))
                     fail_msg("%dx%d ellipse: pixel (%d, %d)", kw, kh, x, y);
             }
-        assert_padding_intact(&dst);
+        test_assert_padding_intact(&dst);
         g_free(dst.data);
         g_free(src.data);
     }
@@ -262,7 +246,7 @@ static void test_border_is_ignored(void **state)
 {
     (void)state;
     for (int shape = SF_KERNEL_RECT; shape <= SF_KERNEL_ELLIPSE; shape++) {
-        sf_image im = new_image(13, 9);
+        sf_image im = test_padded_image(13, 9, 1, PAD);
         fill(&im, 255);
         for (int op = SF_MORPH_ERODE; op <= SF_MORPH_CLOSE; op++) {
             assert_int_equal(sf_morphology(&im, &im, op, shape, 7, 5, 2), SF_OK);
@@ -277,7 +261,7 @@ static void test_border_is_ignored(void **state)
                 for (int x = 0; x < 13; x++)
                     assert_int_equal(*px(&im, x, y), 0);
         }
-        assert_padding_intact(&im);
+        test_assert_padding_intact(&im);
         g_free(im.data);
     }
 }
@@ -312,7 +296,7 @@ static void test_grey_values(void **state)
 {
     (void)state;
     static const char *const in[] = {"1234", "5678", "9123"};
-    sf_image src = from_art(in, 3), dst = new_image(4, 3);
+    sf_image src = from_art(in, 3), dst = test_padded_image(4, 3, 1, PAD);
 
     /* 2x1 anchors at x = 1: the window of x is x-1 .. x */
     static const char *const dilated2x1[] = {"1234", "5678", "9923"};
@@ -340,7 +324,7 @@ static void test_identity_cases(void **state)
 {
     (void)state;
     static const char *const in[] = {"#.3.", ".9#.", "...7"};
-    sf_image src = from_art(in, 3), dst = new_image(4, 3);
+    sf_image src = from_art(in, 3), dst = test_padded_image(4, 3, 1, PAD);
     for (int op = SF_MORPH_ERODE; op <= SF_MORPH_CLOSE; op++) {
         fill(&dst, 42);
         assert_int_equal(sf_morphology(&src, &dst, op, SF_KERNEL_ELLIPSE, 5, 5, 0), SF_OK);
@@ -350,13 +334,13 @@ static void test_identity_cases(void **state)
         assert_art(&dst, in, 3);
     }
     /* a 1x1 image is its own erosion and dilation */
-    sf_image one = new_image(1, 1);
+    sf_image one = test_padded_image(1, 1, 1, PAD);
     for (int op = SF_MORPH_ERODE; op <= SF_MORPH_CLOSE; op++) {
         *px(&one, 0, 0) = 77;
         assert_int_equal(sf_morphology(&one, &one, op, SF_KERNEL_ELLIPSE, 31, 8, 3), SF_OK);
         assert_int_equal(*px(&one, 0, 0), 77);
     }
-    assert_padding_intact(&one);
+    test_assert_padding_intact(&one);
     g_free(one.data);
     g_free(dst.data);
     g_free(src.data);
@@ -367,7 +351,8 @@ static void test_rect_iterations_fold(void **state)
 {
     (void)state;
     GRand *rng = g_rand_new_with_seed(7);
-    sf_image src = new_image(37, 29), a = new_image(37, 29), b = new_image(37, 29);
+    sf_image src = test_padded_image(37, 29, 1, PAD), a = test_padded_image(37, 29, 1, PAD),
+             b = test_padded_image(37, 29, 1, PAD);
     for (int y = 0; y < src.height; y++)
         for (int x = 0; x < src.width; x++)
             *px(&src, x, y) = (uint8_t)g_rand_int_range(rng, 0, 256);
@@ -385,7 +370,8 @@ static void test_rect_iterations_fold(void **state)
 static void test_invalid_and_empty(void **state)
 {
     (void)state;
-    sf_image a = new_image(5, 4), b = new_image(5, 4), small = new_image(4, 4);
+    sf_image a = test_padded_image(5, 4, 1, PAD), b = test_padded_image(5, 4, 1, PAD),
+             small = test_padded_image(4, 4, 1, PAD);
     fill(&a, 9);
     sf_image rgb = {.data = a.data, .width = 5, .height = 4, .channels = 3, .stride = 15};
     sf_image no_data = {.data = NULL, .width = 5, .height = 4, .channels = 1, .stride = 5};
@@ -408,7 +394,7 @@ static void test_invalid_and_empty(void **state)
     /* nothing written on refusal */
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 5; x++)
-            assert_int_equal(*px(&b, x, y), PAD_VALUE);
+            assert_int_equal(*px(&b, x, y), TEST_PAD_VALUE);
 
     /* Zero-sized images are valid and there is nothing to do. */
     sf_image e0 = {.data = NULL, .width = 0, .height = 0, .channels = 1, .stride = 0};
@@ -442,7 +428,8 @@ static const char *const op_names[] = {"erode", "dilate", "open", "close"};
 
 static void compare_with_reference(GRand *rng, int w, int h, int kw, int kh)
 {
-    sf_image src = new_image(w, h), want = new_image(w, h), got = new_image(w, h);
+    sf_image src = test_padded_image(w, h, 1, PAD), want = test_padded_image(w, h, 1, PAD),
+             got = test_padded_image(w, h, 1, PAD);
     for (int binary = 0; binary < 2; binary++) {
         random_image(rng, &src, binary);
         for (int shape = SF_KERNEL_RECT; shape <= SF_KERNEL_ELLIPSE; shape++)

@@ -223,6 +223,41 @@ static void test_large_write_round_trip(void **state)
     test_remove_tree(dir);
 }
 
+/* The temporary names sf_output makes are recognised, with the file each
+ * becomes; names that merely look alike are not. */
+static void test_temp_target(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *path = g_build_filename(dir, "mask.png", NULL);
+    sf_output *output = sf_output_create(path, NULL);
+    assert_non_null(output);
+    g_autofree char *entries = test_dir_entries(dir);
+    g_autofree char *target = sf_output_temp_target(entries);
+    assert_non_null(target);
+    assert_string_equal(target, "mask.png");
+    sf_output_abort(output);
+    test_remove_tree(dir);
+
+    g_autofree char *dotted = sf_output_temp_target("..pending.Ab3xYz.part");
+    assert_string_equal(dotted, ".pending");
+    static const char *const not_temp[] = {
+        "mask.png",
+        ".mask.png.part",
+        "mask.png.Ab3xYz.part",
+        ".mask.png.Ab3xY.part",
+        ".mask.png.Ab3-Yz.part",
+        ".Ab3xYz.part",
+        ".mask.png.Ab3xYz.parts",
+        "notes.part",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(not_temp); i++) {
+        g_autofree char *none = sf_output_temp_target(not_temp[i]);
+        if (none)
+            fail_msg("'%s' taken for a temporary name of '%s'", not_temp[i], none);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_parent_is_a_file),
         cmocka_unit_test(test_commit_failure_cleans_up),
         cmocka_unit_test(test_large_write_round_trip),
+        cmocka_unit_test(test_temp_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,14 +12,6 @@
 
 #define BOX(x_, y_, w_, h_) ((sf_box){.x = (x_), .y = (y_), .w = (w_), .h = (h_)})
 
-static void assert_box(const sf_box *b, int64_t x, int64_t y, int64_t w, int64_t h)
-{
-    if (b->x != x || b->y != y || b->w != w || b->h != h)
-        fail_msg("box (%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "), expected (%" PRId64
-                 ", %" PRId64 ", %" PRId64 ", %" PRId64 ")",
-                 b->x, b->y, b->w, b->h, x, y, w, h);
-}
-
 static void set_pixel(sf_image *m, int x, int y, uint8_t v)
 {
     m->data[(size_t)y * m->stride + x] = v;
@@ -68,9 +60,9 @@ static void test_integral_random(void **state)
                 }
     sf_box whole = BOX(INT64_MIN / 2, INT64_MIN / 2, INT64_MAX, INT64_MAX);
     assert_int_equal(sf_integral_count(&integral, &whole), brute_count(&m, 0, 0, 13, 9));
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     assert_null(integral.sums);
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     test_image_free(&m);
     g_rand_free(rng);
 }
@@ -83,7 +75,7 @@ static void test_integral_empty(void **state)
     assert_int_equal(sf_integral_init(&integral, &empty), SF_OK);
     sf_box b = BOX(0, 0, 10, 10);
     assert_int_equal(sf_integral_count(&integral, &b), 0);
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     sf_image rgb = test_image_new(2, 2, 3);
     assert_int_equal(sf_integral_init(&integral, &rgb), SF_ERR_INVALID);
     assert_null(integral.sums);
@@ -146,21 +138,21 @@ static void test_crafted_8_connected(void **state)
 
     /* 1: C3 and C4 are one component; D is one diagonal component. */
     assert_int_equal(r.n_initial, 6);
-    assert_box(&r.initial[0], 2, 2, 8, 8);
-    assert_box(&r.initial[1], 11, 2, 4, 5);
-    assert_box(&r.initial[2], 34, 2, 3, 3);
-    assert_box(&r.initial[3], 6, 4, 2, 2);
-    assert_box(&r.initial[4], 20, 12, 8, 8);
-    assert_box(&r.initial[5], 30, 20, 1, 1);
+    test_assert_box(&r.initial[0], 2, 2, 8, 8);
+    test_assert_box(&r.initial[1], 11, 2, 4, 5);
+    test_assert_box(&r.initial[2], 34, 2, 3, 3);
+    test_assert_box(&r.initial[3], 6, 4, 2, 2);
+    test_assert_box(&r.initial[4], 20, 12, 8, 8);
+    test_assert_box(&r.initial[5], 30, 20, 1, 1);
     /* 2: S joins L. 3: gap 1 joins L (x < 10) and C3+C4 (x >= 11) into
      * (2,2)-(15,10); P is 2 columns from D, too far. 4: Q (area 9) and P
      * (area 1) are below 12 pixels; D has 8/64 = 0.125 tissue < 0.2. The
      * survivor holds 15 + 4 + 9 + 2 = 30 pixels. 5: nothing left to merge. */
     assert_int_equal(r.n_regions, 1);
-    assert_box(&r.regions[0].box, 2, 2, 13, 8);
+    test_assert_box(&r.regions[0].box, 2, 2, 13, 8);
     assert_int_equal(r.regions[0].tissue_pixels, 30);
     assert_float_equal(r.regions[0].tissue_fraction, 30.0 / 104.0, 1e-12);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
     assert_null(r.initial);
     assert_null(r.regions);
     assert_int_equal(r.n_initial, 0);
@@ -183,22 +175,22 @@ static void test_crafted_4_connected(void **state)
 
     /* 1: C3 and C4 apart, D falls into 8 single pixels. */
     assert_int_equal(r.n_initial, 14);
-    assert_box(&r.initial[0], 2, 2, 8, 8);
-    assert_box(&r.initial[1], 11, 2, 3, 3);
-    assert_box(&r.initial[2], 34, 2, 3, 3);
-    assert_box(&r.initial[3], 6, 4, 2, 2);
-    assert_box(&r.initial[4], 14, 5, 1, 2);
+    test_assert_box(&r.initial[0], 2, 2, 8, 8);
+    test_assert_box(&r.initial[1], 11, 2, 3, 3);
+    test_assert_box(&r.initial[2], 34, 2, 3, 3);
+    test_assert_box(&r.initial[3], 6, 4, 2, 2);
+    test_assert_box(&r.initial[4], 14, 5, 1, 2);
     for (int i = 0; i < 8; i++)
-        assert_box(&r.initial[5 + i], 20 + i, 12 + i, 1, 1);
-    assert_box(&r.initial[13], 30, 20, 1, 1);
+        test_assert_box(&r.initial[5 + i], 20 + i, 12 + i, 1, 1);
+    test_assert_box(&r.initial[13], 30, 20, 1, 1);
     /* 2: S joins L. 3: gap 0 joins boxes touching at a corner: C3 with C4,
      * and the diagonal pixels into one box; L and C3 are 1 column apart.
      * 4: P (area 1 < 4) goes. */
     assert_int_equal(r.n_regions, 4);
-    assert_box(&r.regions[0].box, 2, 2, 8, 8);
-    assert_box(&r.regions[1].box, 11, 2, 4, 5);
-    assert_box(&r.regions[2].box, 34, 2, 3, 3);
-    assert_box(&r.regions[3].box, 20, 12, 8, 8);
+    test_assert_box(&r.regions[0].box, 2, 2, 8, 8);
+    test_assert_box(&r.regions[1].box, 11, 2, 4, 5);
+    test_assert_box(&r.regions[2].box, 34, 2, 3, 3);
+    test_assert_box(&r.regions[3].box, 20, 12, 8, 8);
     const int64_t tissue[] = {19, 11, 9, 8};
     for (int i = 0; i < 4; i++) {
         const sf_region *g = &r.regions[i];
@@ -207,7 +199,7 @@ static void test_crafted_4_connected(void **state)
         assert_float_equal(g->tissue_fraction, (double)tissue[i] / (double)(g->box.w * g->box.h),
                            1e-12);
     }
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
     test_image_free(&m);
 }
 
@@ -225,10 +217,10 @@ static void test_min_area_fraction_with_defaults(void **state)
     assert_int_equal(sf_find_regions(&m, NULL, &r), SF_OK);
     assert_int_equal(r.n_initial, 4);
     assert_int_equal(r.n_regions, 2);
-    assert_box(&r.regions[0].box, 80, 5, 3, 3);
-    assert_box(&r.regions[1].box, 50, 50, 5, 2);
+    test_assert_box(&r.regions[0].box, 80, 5, 3, 3);
+    test_assert_box(&r.regions[1].box, 50, 50, 5, 2);
     assert_float_equal(r.regions[1].tissue_fraction, 1.0, 0.0);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
     test_image_free(&m);
 }
 
@@ -245,23 +237,23 @@ static void test_empty_and_full(void **state)
     assert_int_equal(r.n_regions, 0);
     assert_null(r.initial);
     assert_null(r.regions);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
 
     sf_image empty = {.data = NULL, .width = 0, .height = 0, .channels = 1, .stride = 0};
     assert_int_equal(sf_find_regions(&empty, &p, &r), SF_OK);
     assert_int_equal(r.n_regions, 0);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
 
     sf_image full = test_image_new(20, 10, 1);
     memset(full.data, 255, 200);
     assert_int_equal(sf_find_regions(&full, &p, &r), SF_OK);
     assert_int_equal(r.n_initial, 1);
-    assert_box(&r.initial[0], 0, 0, 20, 10);
+    test_assert_box(&r.initial[0], 0, 0, 20, 10);
     assert_int_equal(r.n_regions, 1);
-    assert_box(&r.regions[0].box, 0, 0, 20, 10);
+    test_assert_box(&r.regions[0].box, 0, 0, 20, 10);
     assert_int_equal(r.regions[0].tissue_pixels, 200);
     assert_float_equal(r.regions[0].tissue_fraction, 1.0, 0.0);
-    sf_regions_free(&r);
+    sf_regions_clear(&r);
 
     /* Bad input leaves the output empty. */
     p.connectivity = 5;
@@ -270,7 +262,7 @@ static void test_empty_and_full(void **state)
     assert_null(r.regions);
     assert_int_equal(sf_find_regions(NULL, &p, &r), SF_ERR_INVALID);
     assert_int_equal(sf_find_regions(&full, &p, NULL), SF_ERR_INVALID);
-    sf_regions_free(NULL);
+    sf_regions_clear(NULL);
     test_image_free(&blank);
     test_image_free(&full);
 }

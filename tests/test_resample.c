@@ -18,16 +18,6 @@
 #include "slidefrag/error.h"
 #include "slidefrag/slide.h"
 
-static sf_slide *open_fixture(const char *name)
-{
-    g_autofree char *path = test_fixture(name);
-    GError *error = NULL;
-    sf_slide *slide = sf_slide_open(path, &error);
-    if (!slide)
-        fail_msg("%s", error->message);
-    return slide;
-}
-
 /* A level's pixels [lx, lx + w) x [ly, ly + h) in one OpenSlide call on a
  * handle of our own, composited onto white in double precision. */
 static uint8_t *direct_read(const char *name, int level, int64_t lx, int64_t ly, int64_t w,
@@ -176,7 +166,7 @@ static void test_copy_equals_direct(void **state)
         {"cmu-1-small-region.svs", 0, 101, 201, 699, 501, 699, 501},
     };
     for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
-        g_autoptr(sf_slide) slide = open_fixture(cases[t].file);
+        g_autoptr(sf_slide) slide = test_open_fixture_slide(cases[t].file);
         double ds = sf_slide_level(slide, cases[t].level)->downsample;
         g_autofree uint8_t *want =
             direct_read(cases[t].file, cases[t].level, llround(cases[t].x / ds),
@@ -228,7 +218,7 @@ static void test_integer_downsample(void **state)
 {
     (void)state;
     const char *file = "cmu-1-small-region.svs";
-    g_autoptr(sf_slide) slide = open_fixture(file);
+    g_autoptr(sf_slide) slide = test_open_fixture_slide(file);
     sf_slide_set_decoder_scaling(slide, FALSE);
     g_autofree uint8_t *full = direct_read(file, 0, 64, 128, 800, 600);
     g_autofree uint8_t *got = read_scaled(slide, 0, 64, 128, 800, 600, 200, 150);
@@ -250,7 +240,7 @@ static void test_integer_downsample(void **state)
 static void check_against_naive(const char *file, int level, int64_t x, int64_t y, int64_t w,
                                 int64_t h, int out_w, int out_h)
 {
-    g_autoptr(sf_slide) slide = open_fixture(file);
+    g_autoptr(sf_slide) slide = test_open_fixture_slide(file);
     /* The exact mean: no reduction by the decoder first. */
     sf_slide_set_decoder_scaling(slide, FALSE);
     const sf_level *lv = sf_slide_level(slide, level);
@@ -288,7 +278,7 @@ static void test_outside_is_background(void **state)
 {
     (void)state;
     /* Copy: boxes.tiff is 300x250; the rectangle sticks out on every side. */
-    g_autoptr(sf_slide) boxes = open_fixture("boxes.tiff");
+    g_autoptr(sf_slide) boxes = test_open_fixture_slide("boxes.tiff");
     g_autofree uint8_t *got = read_scaled(boxes, 0, -50, -30, 400, 300, 400, 300);
     g_autofree uint8_t *inside = direct_read("boxes.tiff", 0, 0, 0, 300, 250);
     for (int i = 0; i < 300; i++)
@@ -340,7 +330,7 @@ static void test_strips_do_not_matter(void **state)
      * (16-pixel chunks), against the default 16 MB (one strip). */
     static const size_t budgets[] = {1 << 20, 4096, 64};
     for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
-        g_autoptr(sf_slide) slide = open_fixture(cases[t].file);
+        g_autoptr(sf_slide) slide = test_open_fixture_slide(cases[t].file);
         int big_calls = 0;
         g_autofree uint8_t *want =
             read_with_budget(slide, cases[t].level, cases[t].x, cases[t].y, cases[t].w, cases[t].h,
@@ -385,7 +375,7 @@ static gboolean failing_sink(const uint8_t *rows, int first_row, int n_rows, voi
 static void test_sink_error_stops(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) slide = open_fixture("cmu-1-small-region.svs");
+    g_autoptr(sf_slide) slide = test_open_fixture_slide("cmu-1-small-region.svs");
     for (int area = 0; area < 2; area++)
         for (int stop = 0; stop < 3; stop++) {
             failing_sink_state s = {.stop_after = stop};
@@ -402,7 +392,7 @@ static void test_sink_error_stops(void **state)
 static void test_buffer_matches_stream(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) slide = open_fixture("test3-DAPI-2-387.ndpi");
+    g_autoptr(sf_slide) slide = test_open_fixture_slide("test3-DAPI-2-387.ndpi");
     int level = sf_slide_best_level(slide, 3968.0 / 500);
     assert_int_equal(level, 2);
     g_autofree uint8_t *buffer = read_scaled(slide, level, 0, 0, 3968, 4864, 500, 613);

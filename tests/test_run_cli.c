@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "slidefrag/run.h"
 #include "support.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
@@ -425,6 +426,39 @@ static void test_manifest_matches_schema(void **state)
     test_remove_tree(dir);
 }
 
+/* `run --help` lists every parameter of the table with its default, and
+ * `help run` prints the same; a flag takes =false to turn it off. */
+static void test_help_lists_every_option(void **state)
+{
+    (void)state;
+    const char *help_argv[] = {"run", "--help", NULL};
+    const char *help_run[] = {"help", "run", NULL};
+    g_autofree char *out = NULL, *out2 = NULL;
+    assert_int_equal(test_run_slidefrag(help_argv, &out, NULL), 0);
+    assert_int_equal(test_run_slidefrag(help_run, &out2, NULL), 0);
+    assert_string_equal(out, out2);
+    for (size_t i = 0; i < sf_run_params_count(); i++) {
+        g_autofree char *option = g_strdup_printf("--%s", sf_run_param_info_at(i)->key);
+        if (!strstr(out, option))
+            fail_msg("run --help does not list %s:\n%s", option, out);
+    }
+    assert_non_null(strstr(out, "--close=K"));
+    assert_non_null(strstr(out, "(default 7)"));
+    assert_non_null(strstr(out, "--params=FILE"));
+
+    g_autofree char *dir = test_make_tmpdir();
+    g_autofree char *slide = test_fixture("small.svs");
+    g_autofree char *params = g_build_filename(dir, "ink.json", NULL);
+    g_file_set_contents(params, "{\"remove-ink\": true, \"min-area\": 1}", -1, NULL);
+    const char *off[] = {"run", slide, "-o", dir, "--params", params, "--remove-ink=false", NULL};
+    assert_int_equal(test_run_slidefrag(off, NULL, NULL), 0);
+    g_autofree char *manifest = g_build_filename(dir, "small", "manifest.json", NULL);
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(manifest, &text, NULL, NULL));
+    assert_non_null(strstr(text, "\"remove-ink\" : false"));
+    test_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_several_slides_one_failing),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_manifest_matches_schema),
+        cmocka_unit_test(test_help_lists_every_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,17 +16,6 @@
 #include "slidefrag/error.h"
 #include "slidefrag/slide.h"
 
-static sf_slide *open_fixture(const char *name)
-{
-    g_autofree char *path = test_fixture(name);
-    GError *error = NULL;
-    sf_slide *slide = sf_slide_open(path, &error);
-    if (!slide)
-        fail_msg("%s", error->message);
-    assert_null(error);
-    return slide;
-}
-
 /* Opening must fail with `code`, and the message name the file and `cause`. */
 static void assert_open_fails(const char *path, int code, const char *cause)
 {
@@ -79,7 +68,7 @@ static void test_open_fixtures(void **state)
     (void)state;
     for (size_t f = 0; f < G_N_ELEMENTS(expected); f++) {
         const expected_slide *e = &expected[f];
-        g_autoptr(sf_slide) slide = open_fixture(e->file);
+        g_autoptr(sf_slide) slide = test_open_fixture_slide(e->file);
         assert_string_equal(sf_slide_vendor(slide), e->vendor);
         assert_non_null(strstr(sf_slide_path(slide), e->file));
         assert_int_equal(sf_slide_level_count(slide), e->levels);
@@ -107,7 +96,7 @@ static void test_open_fixtures(void **state)
 static void test_aperio_metadata(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) slide = open_fixture("cmu-1-small-region.svs");
+    g_autoptr(sf_slide) slide = test_open_fixture_slide("cmu-1-small-region.svs");
     assert_float_equal(sf_slide_mpp_x(slide), 0.499, 1e-12);
     assert_float_equal(sf_slide_mpp_y(slide), 0.499, 1e-12);
     assert_float_equal(sf_slide_objective_power(slide), 20, 1e-12);
@@ -141,13 +130,13 @@ static void test_aperio_metadata(void **state)
 static void test_metadata_absent_or_other(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) boxes = open_fixture("boxes.tiff");
+    g_autoptr(sf_slide) boxes = test_open_fixture_slide("boxes.tiff");
     assert_float_equal(sf_slide_mpp_x(boxes), 0, 0);
     assert_float_equal(sf_slide_mpp_y(boxes), 0, 0);
     assert_float_equal(sf_slide_objective_power(boxes), 0, 0);
     assert_null(sf_slide_associated_image_names(boxes)[0]);
 
-    g_autoptr(sf_slide) ndpi = open_fixture("test3-DAPI-2-387.ndpi");
+    g_autoptr(sf_slide) ndpi = test_open_fixture_slide("test3-DAPI-2-387.ndpi");
     assert_float_equal(sf_slide_mpp_x(ndpi), 0.2281750559028887, 1e-12);
     assert_float_equal(sf_slide_objective_power(ndpi), 40, 1e-12);
     int64_t w = 0, h = 0;
@@ -160,7 +149,7 @@ static void test_best_level(void **state)
 {
     (void)state;
     /* boxes.tiff downsamples: 1, 2, 4.0161, 8.0863. */
-    g_autoptr(sf_slide) boxes = open_fixture("boxes.tiff");
+    g_autoptr(sf_slide) boxes = test_open_fixture_slide("boxes.tiff");
     static const struct {
         double want;
         int level;
@@ -175,13 +164,13 @@ static void test_best_level(void **state)
 
     /* yb10kx5k.zstd.tiff's level 4 is 16.0128: within 0.1% of 16, so asking
      * for 16 takes it; 15.98 is not within 0.1% of it. */
-    g_autoptr(sf_slide) yb = open_fixture("yb10kx5k.zstd.tiff");
+    g_autoptr(sf_slide) yb = test_open_fixture_slide("yb10kx5k.zstd.tiff");
     assert_int_equal(sf_slide_best_level(yb, 16), 4);
     assert_int_equal(sf_slide_best_level(yb, 15.98), 3);
     assert_int_equal(sf_slide_best_level(yb, 8), 3);
     assert_int_equal(sf_slide_best_level(yb, 7.99), 2);
 
-    g_autoptr(sf_slide) cmu = open_fixture("cmu-1-small-region.svs");
+    g_autoptr(sf_slide) cmu = test_open_fixture_slide("cmu-1-small-region.svs");
     assert_int_equal(sf_slide_best_level(cmu, 32), 0);
 }
 
@@ -225,7 +214,7 @@ static void test_open_unreadable_file(void **state)
 static void test_read_error(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) slide = open_fixture("unreadable.svs");
+    g_autoptr(sf_slide) slide = test_open_fixture_slide("unreadable.svs");
     GError *error = NULL;
     uint8_t *pixels = sf_slide_read_scaled_buffer(slide, 0, 0, 0, 16, 16, 8, 8, &error);
     assert_null(pixels);
@@ -238,7 +227,7 @@ static void test_read_error(void **state)
 static void test_read_usage_errors(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) slide = open_fixture("small.svs");
+    g_autoptr(sf_slide) slide = test_open_fixture_slide("small.svs");
     static const struct {
         int level;
         int64_t w, h;

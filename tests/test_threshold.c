@@ -10,27 +10,11 @@
 #include <string.h>
 
 #define PAD 5
-#define PAD_VALUE 0xA5
-
-static sf_image padded_image(int width, int height)
-{
-    sf_image im = {.width = width, .height = height, .channels = 1, .stride = (size_t)width + PAD};
-    im.data = g_malloc((size_t)height * im.stride + 1);
-    memset(im.data, PAD_VALUE, (size_t)height * im.stride + 1);
-    return im;
-}
-
-static void assert_padding_intact(const sf_image *im)
-{
-    for (int y = 0; y < im->height; y++)
-        for (size_t i = (size_t)im->width; i < im->stride; i++)
-            assert_int_equal(im->data[(size_t)y * im->stride + i], PAD_VALUE);
-}
 
 static void test_histogram_counts_pixels_only(void **state)
 {
     (void)state;
-    sf_image im = padded_image(9, 5); /* widths not a multiple of 4 */
+    sf_image im = test_padded_image(9, 5, 1, PAD); /* widths not a multiple of 4 */
     for (int y = 0; y < im.height; y++)
         for (int x = 0; x < im.width; x++)
             im.data[(size_t)y * im.stride + x] = (uint8_t)(x == 0 ? 255 : y);
@@ -41,8 +25,8 @@ static void test_histogram_counts_pixels_only(void **state)
         uint64_t want = v < 5 ? 8 : v == 255 ? 5 : 0;
         assert_int_equal(hist[v], want);
     }
-    /* PAD_VALUE bytes in the stride are not pixels */
-    assert_int_equal(hist[PAD_VALUE], 0);
+    /* TEST_PAD_VALUE bytes in the stride are not pixels */
+    assert_int_equal(hist[TEST_PAD_VALUE], 0);
 
     memset(hist, 0xFF, sizeof hist);
     sf_histogram(NULL, hist);
@@ -175,7 +159,7 @@ static void test_otsu_maximises_variance(void **state)
 
 static sf_image ramp(void)
 {
-    sf_image im = padded_image(16, 16);
+    sf_image im = test_padded_image(16, 16, 1, PAD);
     for (int y = 0; y < 16; y++)
         for (int x = 0; x < 16; x++)
             im.data[(size_t)y * im.stride + x] = (uint8_t)(16 * y + x);
@@ -190,14 +174,14 @@ static void check_threshold(const sf_image *in, const sf_image *mask, uint8_t t,
             bool fg = pol == SF_POLARITY_DARK ? v <= t : v > t;
             assert_int_equal(mask->data[(size_t)y * mask->stride + x], fg ? 255 : 0);
         }
-    assert_padding_intact(mask);
+    test_assert_padding_intact(mask);
 }
 
 static void test_threshold_polarities(void **state)
 {
     (void)state;
     sf_image in = ramp();
-    sf_image mask = padded_image(16, 16);
+    sf_image mask = test_padded_image(16, 16, 1, PAD);
     static const uint8_t ts[] = {0, 1, 100, 127, 254, 255};
     for (size_t i = 0; i < G_N_ELEMENTS(ts); i++) {
         assert_int_equal(sf_threshold(&in, ts[i], SF_POLARITY_DARK, &mask), SF_OK);
@@ -222,7 +206,7 @@ static void test_threshold_invalid(void **state)
 {
     (void)state;
     sf_image in = ramp();
-    sf_image small = padded_image(15, 16);
+    sf_image small = test_padded_image(15, 16, 1, PAD);
     sf_image rgb = {.data = in.data, .width = 16, .height = 16, .channels = 3, .stride = 48};
     assert_int_equal(sf_threshold(NULL, 1, SF_POLARITY_DARK, &in), SF_ERR_INVALID);
     assert_int_equal(sf_threshold(&in, 1, SF_POLARITY_DARK, NULL), SF_ERR_INVALID);

@@ -91,21 +91,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static sf_slide *open_slide(const char *path)
-{
-    GError *error = NULL;
-    sf_slide *slide = sf_slide_open(path, &error);
-    if (!slide)
-        fail_msg("%s", error->message);
-    return slide;
-}
-
-static sf_slide *open_fixture(const char *name)
-{
-    g_autofree char *path = test_fixture(name);
-    return open_slide(path);
-}
-
 /* OpenSlide's raw read of level pixels from (lx, ly); only exact where the
  * level-0 origin divided by the downsample is an integer (cairo's 1/256
  * fixed point), which callers ensure. */
@@ -213,7 +198,7 @@ static void compare_level0_edges(sf_slide *slide, const char *what, GRand *rand)
 
 static void compare_slide(const char *path, const char *vendor, int min_levels, guint32 seed)
 {
-    g_autoptr(sf_slide) slide = open_slide(path);
+    g_autoptr(sf_slide) slide = test_open_slide(path);
     assert_string_equal(sf_slide_vendor(slide), vendor);
     if (!sf_slide_direct(slide))
         fail_msg("%s: no direct reads: %s", path, sf_slide_direct_unavailable(slide));
@@ -264,14 +249,14 @@ static void test_other_slides_keep_openslide(void **state)
         {"test3-DAPI-2-387.ndpi", "vendor hamamatsu"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autoptr(sf_slide) slide = open_fixture(cases[i].file);
+        g_autoptr(sf_slide) slide = test_open_fixture_slide(cases[i].file);
         assert_null(sf_slide_direct(slide));
         const char *why = sf_slide_direct_unavailable(slide);
         if (!why || !strstr(why, cases[i].why))
             fail_msg("%s: reason '%s', want '%s'", cases[i].file, why, cases[i].why);
     }
     /* And probing does not change what OpenSlide reads. */
-    g_autoptr(sf_slide) boxes = open_fixture("boxes.tiff");
+    g_autoptr(sf_slide) boxes = test_open_fixture_slide("boxes.tiff");
     g_autofree uint8_t *rgb = sf_slide_read_scaled_buffer(boxes, 0, 0, 0, 300, 250, 30, 25, NULL);
     assert_non_null(rgb);
 }
@@ -354,7 +339,7 @@ static void compare_scaled(sf_slide *slide, int level, int64_t x, int64_t y, int
 
 static void compare_scaled_slide(const char *path)
 {
-    g_autoptr(sf_slide) slide = open_slide(path);
+    g_autoptr(sf_slide) slide = test_open_slide(path);
     int64_t W = sf_slide_width(slide), H = sf_slide_height(slide);
     /* Level 0, anywhere: copies, reductions, across the edges. */
     compare_scaled(slide, 0, 0, 0, 800, 1000, 201, 251, SF_STRIP_BYTES_DEFAULT);
@@ -439,7 +424,7 @@ static void test_decoder_scaling_close_to_full_decode(void **state)
         {301, 299, 50, TRUE},   /* 1/8, 6.25 each */
     };
     for (size_t i = 0; i < G_N_ELEMENTS(slides); i++) {
-        g_autoptr(sf_slide) slide = open_slide(slides[i]);
+        g_autoptr(sf_slide) slide = test_open_slide(slides[i]);
         for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
             const int64_t w = 1600, h = 2300;
             int out_w = (int)lround(w / cases[t].scale), out_h = (int)lround(h / cases[t].scale);
@@ -479,7 +464,7 @@ static void test_reduced_overview_deterministic(void **state)
      * quarters. */
     static const double sizes[] = {256, 128};
     for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
-        g_autoptr(sf_slide) first = open_slide(cmu);
+        g_autoptr(sf_slide) first = test_open_slide(cmu);
         const sf_target target = {SF_TARGET_MAX_SIZE, sizes[i]};
         int out_w, out_h, level;
         assert_true(sf_overview_geometry(first, &target, &out_w, &out_h, &level, NULL));
@@ -494,7 +479,7 @@ static void test_reduced_overview_deterministic(void **state)
         static const size_t budgets[] = {SF_STRIP_BYTES_DEFAULT, 1 << 16, 4096};
         for (int threads = 1; threads <= 4; threads++)
             for (size_t b = 0; b < G_N_ELEMENTS(budgets); b++) {
-                g_autoptr(sf_slide) again = open_slide(cmu);
+                g_autoptr(sf_slide) again = test_open_slide(cmu);
                 sf_slide_set_read_threads(again, threads);
                 scaled got = {g_malloc(n), out_w, out_h};
                 assert_true(sf_slide_read_scaled_budget(again, level, 0, 0, W, H, out_w, out_h,
@@ -514,7 +499,7 @@ static void test_reduced_overview_deterministic(void **state)
 static void test_whole_tile_rows_copy_nothing(void **state)
 {
     fixtures *f = *state;
-    g_autoptr(sf_slide) slide = open_slide(f->aperio);
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
     sf_tiff_direct *td = sf_slide_direct(slide);
     static const struct {
         int64_t x, y, w, h;
@@ -570,7 +555,7 @@ static gboolean wait_for_help(const uint8_t *rows, int first_row, int n_rows, vo
 static void test_read_threads_share_the_work(void **state)
 {
     fixtures *f = *state;
-    g_autoptr(sf_slide) slide = open_slide(f->aperio);
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
     sf_slide_set_read_threads(slide, 2);
     helped_sink_state st = {slide, FALSE};
     /* Strips of 240 rows: 13 chunks, read ahead while the sink waits. */
@@ -610,7 +595,7 @@ static gpointer one_thread_read(gpointer data)
 static void test_idle_thread_joins_a_read(void **state)
 {
     fixtures *f = *state;
-    g_autoptr(sf_slide) slide = open_slide(f->aperio);
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
     sf_slide_set_read_threads(slide, 1);
     g_autofree uint8_t *alone = read_buffer(slide, 0, 0, 0, 2220, 2967, 1110, 1483);
     uint64_t chunks0, helped0;
@@ -659,7 +644,7 @@ static gpointer read_many(gpointer data)
 static void test_threads_share_a_slide(void **state)
 {
     fixtures *f = *state;
-    g_autoptr(sf_slide) slide = open_slide(f->generic_ycbcr);
+    g_autoptr(sf_slide) slide = test_open_slide(f->generic_ycbcr);
     reader readers[4];
     GThread *threads[4];
     for (int i = 0; i < 4; i++) {
@@ -681,7 +666,7 @@ static void test_threads_share_a_slide(void **state)
 static void test_strip_reads(void **state)
 {
     fixtures *f = *state;
-    g_autoptr(sf_slide) slide = open_slide(f->aperio);
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
     sf_tiff_direct *td = sf_slide_direct(slide);
     static const int64_t rects[2][4] = {{100, 50, 1500, 1000}, {1700, 2100, 520, 867}};
     uint32_t *want[2], *got[2];
@@ -748,12 +733,12 @@ static void test_corrupt_tile(void **state)
     fixtures *f = *state;
     /* Tile 1 of row 1: level-0 pixels [240, 480) x [240, 480). */
     g_autofree char *path = corrupt_copy(f->aperio, f->dir, 1 * 10 + 1);
-    g_autoptr(sf_slide) slide = open_slide(path);
+    g_autoptr(sf_slide) slide = test_open_slide(path);
     assert_non_null(sf_slide_direct(slide));
     for (int again = 0; again < 2; again++)
         assert_read_error(slide, 300, 300, "JPEG");
     /* Other tiles still read, and match the intact file. */
-    g_autoptr(sf_slide) intact = open_slide(f->aperio);
+    g_autoptr(sf_slide) intact = test_open_slide(f->aperio);
     g_autofree uint32_t *want = direct_pixels(intact, 0, 500, 0, 100, 100);
     g_autofree uint32_t *got = direct_pixels(slide, 0, 500, 0, 100, 100);
     assert_memory_equal(want, got, 100 * 100 * 4);
@@ -766,7 +751,7 @@ static void test_corrupt_tile(void **state)
     g_unlink(path);
 
     /* The OpenSlide fixture whose tile data is corrupt: libjpeg's words. */
-    g_autoptr(sf_slide) unreadable = open_fixture("unreadable.svs");
+    g_autoptr(sf_slide) unreadable = test_open_fixture_slide("unreadable.svs");
     assert_non_null(sf_slide_direct(unreadable));
     assert_read_error(unreadable, 0, 0, "Bogus marker length");
 }
@@ -774,7 +759,7 @@ static void test_corrupt_tile(void **state)
 static void test_read_threads_setting(void **state)
 {
     (void)state;
-    g_autoptr(sf_slide) slide = open_fixture("cmu-1-small-region.svs");
+    g_autoptr(sf_slide) slide = test_open_fixture_slide("cmu-1-small-region.svs");
     assert_int_equal(sf_slide_read_threads(slide), (int)g_get_num_processors());
     sf_slide_set_read_threads(slide, 1);
     assert_int_equal(sf_slide_read_threads(slide), 1);

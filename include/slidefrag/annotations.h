@@ -84,7 +84,15 @@ typedef struct sf_annotation_problem {
     char *message;   /* "<file>:<line>: <cause>" */
     guint n_skipped; /* annotations lost (a whole unreadable file counts 1) */
     gboolean note;   /* informational only: skipped nothing, never fatal */
+    /* Problems this entry stands for: 1, except for the one entry per
+     * reason that counts those past SF_MAX_LISTED_PROBLEMS (its message
+     * then says so), so that a file of a million bad lines costs a
+     * thousand messages, not a million. */
+    guint n_problems;
 } sf_annotation_problem;
+
+/* Problems kept with their message per reason; the rest are counted. */
+#define SF_MAX_LISTED_PROBLEMS 1000
 
 /* ---- Reading exports --------------------------------------------------- */
 
@@ -106,6 +114,38 @@ const char *sf_export_format_name(sf_export_format format);
  * XML is reported as VOC and JSON as COCO or VGG; the parser then checks. */
 sf_export_format sf_export_detect(const char *data, size_t length);
 
+/* ---- Limits -------------------------------------------------------------
+ *
+ * What reading exports may cost. Without them a 0.5 MB zip holding 200 MiB
+ * of valid YOLO lines took 7.7 GB before the system killed it: a zipped
+ * export costs about 15,000 times its download. The real Makesense.AI
+ * keeps a project in one browser tab; a dense one (500 fragments of 200
+ * polygons of 20 vertices, 100,000 annotations) exports about 80 MB as
+ * COCO JSON, 4 MB as YOLO. The limits leave room of 3 to 10 times that,
+ * and keep the worst input a map accepts under about 1 GB of memory
+ * (docs/robustness.md). Going past one is fatal: the map stops with
+ * SF_EXIT_BAD_INPUT and writes nothing, since what was read of a bomb means
+ * nothing.
+ */
+typedef struct sf_export_limits {
+    /* Bytes read per export (one EXPORT argument): its files, and the
+     * members of its zips as decompressed. */
+    size_t max_bytes;
+    /* Annotations one set keeps, every export together, and their
+     * vertices. */
+    size_t max_annotations;
+    size_t max_vertices;
+    /* JSON values in one COCO annotation, image or category, or one VGG
+     * image entry: the memory of json-glib's nodes for it (about 100
+     * bytes a value) is what reading a JSON export costs beyond its text. */
+    size_t max_entry_values;
+} sf_export_limits;
+
+#define SF_EXPORT_MAX_BYTES ((size_t)256 << 20)
+#define SF_EXPORT_MAX_ANNOTATIONS ((size_t)1000000)
+#define SF_EXPORT_MAX_VERTICES ((size_t)10000000)
+#define SF_EXPORT_MAX_ENTRY_VALUES ((size_t)1000000)
+
 typedef struct sf_annotation_set_private sf_annotation_set_private;
 
 typedef struct sf_annotation_set {
@@ -117,6 +157,10 @@ typedef struct sf_annotation_set {
 sf_annotation_set *sf_annotation_set_new(void);
 void sf_annotation_set_free(sf_annotation_set *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_annotation_set, sf_annotation_set_free)
+
+/* Replaces the limits (the SF_EXPORT_MAX_* defaults): for tests, which
+ * reach them with small inputs. */
+void sf_annotation_set_set_limits(sf_annotation_set *set, const sf_export_limits *limits);
 
 /* YOLO class names in the project's label order; without them a class
  * index n becomes "class_<n>". */
@@ -150,15 +194,18 @@ void sf_annotation_set_begin_export(sf_annotation_set *set);
  * Reads one export given on the command line: a file of any supported
  * format, a zip of them, or a folder (searched recursively). Inside
  * folders and zips, files that are not exports (images, readme) are noted
- * and ignored. Only an unreadable path is an error (SF_EXIT_MISSING);
- * everything wrong inside goes into set->problems.
+ * and ignored. Everything wrong inside goes into set->problems; errors are
+ * an unreadable path (SF_EXIT_MISSING), a limit passed (SF_EXIT_BAD_INPUT)
+ * and memory refused (SF_EXIT_FAILURE), after which the set is to be
+ * dropped.
  */
 gboolean sf_annotations_read_path(sf_annotation_set *set, const char *path, GError **error);
 
 /* Reads one file's content. `name` is used in messages and, for YOLO, as
- * the image name (its base name without the last extension). */
-void sf_annotations_read_data(sf_annotation_set *set, const char *name, const char *data,
-                              size_t length);
+ * the image name (its base name without the last extension). Errors: a
+ * limit passed or memory refused, as above. */
+gboolean sf_annotations_read_data(sf_annotation_set *set, const char *name, const char *data,
+                                  size_t length, GError **error);
 
 /* ---- Mapping onto the slide -------------------------------------------- */
 
@@ -189,10 +236,6 @@ typedef struct sf_slide_annotations {
 
 void sf_slide_annotations_free(sf_slide_annotations *slide);
 
-/* Whether a slide stem can name a file inside the output folder (no '/',
- * '\\' or "..", not empty, not hidden). */
-gboolean sf_slide_stem_is_safe(const char *stem);
-
 /*
  * Maps every annotation of `set`: fragment pixel (px, py) lands on
  * (X + px * W / width, Y + py * H / height), with (X, Y, W, H) the
@@ -201,7 +244,8 @@ gboolean sf_slide_stem_is_safe(const char *stem);
  * the image name is parsed (sf_fragment_name_parse) and the pixel size taken
  * from what the export states. YOLO needs no pixel size: its fractions f
  * land on X + f * W. Annotations that cannot be placed become problems in
- * `set`. Returns sf_slide_annotations* sorted by stem (free with
+ * `set`. The annotations move out of `set` (set->annotations is empty
+ * afterwards), so a large export is held once, not twice. Returns sf_slide_annotations* sorted by stem (free with
  * g_ptr_array_unref); *n_mapped counts the annotations placed.
  * Errors: SF_EXIT_USAGE for SF_OFFSET_BOUNDS without any manifest.
  */

@@ -181,7 +181,8 @@ typedef struct sf_integral {
 } sf_integral;
 
 sf_status sf_integral_init(sf_integral *integral, const sf_image *mask);
-void sf_integral_free(sf_integral *integral);
+/* Frees the sums and empties the struct (the caller owns it). */
+void sf_integral_clear(sf_integral *integral);
 /* Non-zero pixels inside box (clamped to the image). */
 int64_t sf_integral_count(const sf_integral *integral, const sf_box *box);
 
@@ -221,7 +222,8 @@ typedef struct sf_regions {
  */
 sf_status sf_find_regions(const sf_image *mask, const sf_region_params *params,
                           sf_regions *out);
-void sf_regions_free(sf_regions *regions);
+/* Frees the arrays and empties the struct (the caller owns it). */
+void sf_regions_clear(sf_regions *regions);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,10 @@ typedef enum {
     SF_EXIT_OUTPUT = 6,       /* an output cannot be written */
     SF_EXIT_SOME_FAILED = 7,  /* several inputs: at least one failed, others done */
     SF_EXIT_BAD_INPUT = 8,    /* malformed annotation, manifest or truth file */
-} sf_exit_code;
+} sf_exit_status;
+
+/* The exit status an error stands for: its code in SF_ERROR, else
+ * SF_EXIT_FAILURE (an error from a library that escaped a wrapper). */
+int sf_exit_code(const GError *error);
 
 G_END_DECLS

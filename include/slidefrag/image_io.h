@@ -27,6 +27,11 @@ gboolean sf_output_commit(sf_output *output, GError **error); /* frees */
 void sf_output_abort(sf_output *output);                      /* frees */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_output, sf_output_abort)
 
+/* When `name` is the temporary name of an sf_output in progress (or left
+ * by a killed process), the name of the file it becomes; NULL otherwise.
+ * g_free it. */
+char *sf_output_temp_target(const char *name);
+
 /* Writes `length` bytes atomically. */
 gboolean sf_write_file_atomic(const char *path, const void *data, size_t length,
                               GError **error);

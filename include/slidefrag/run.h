@@ -41,7 +41,7 @@ typedef struct sf_run_params {
     sf_measure min_area;
     /* min_area was not given: on a slide without µm/px the physical default
      * becomes min_area_fraction = SF_MIN_AREA_FRACTION_NO_MPP instead. */
-    gboolean min_area_default;
+    bool min_area_default;
     double min_area_fraction;
     double min_tissue_fraction;
     sf_measure padding;
@@ -56,10 +56,48 @@ typedef struct sf_run_params {
 
 void sf_run_params_default(sf_run_params *params);
 
+/*
+ * The µm/px a run works with: the slide's, or a manifest's, when it is a
+ * resolution some scanner could write, else 0 (unknown). A damaged header
+ * can claim 1e-300 µm/px, and 5000 µm² in such pixels is beyond any
+ * integer. 0.001 µm/px is 200 times finer than light microscopy resolves;
+ * 10,000 µm/px puts a whole slide in a handful of pixels.
+ */
+#define SF_MPP_MIN 0.001
+#define SF_MPP_MAX 10000.0
+double sf_run_usable_mpp(double mpp);
+
 /* The parameters as used on a slide of this µm/px (0: unknown): defaults
  * that depend on the slide resolved (see min_area_default). What the
  * manifest records. */
 void sf_run_params_for_mpp(const sf_run_params *params, double mpp, sf_run_params *out);
+
+/* What a change of a parameter invalidates, earliest first. tune reads
+ * each overview once and computes one mask per group of candidates that
+ * agree up to SF_PARAM_STAGE_MASK. */
+typedef enum sf_param_stage {
+    SF_PARAM_STAGE_OVERVIEW, /* the overview itself */
+    SF_PARAM_STAGE_MASK,     /* the tissue mask */
+    SF_PARAM_STAGE_REGIONS,  /* the regions found on the mask */
+    SF_PARAM_STAGE_OUTPUT,   /* only what is written: fragments, file formats */
+} sf_param_stage;
+
+/* One run parameter as a front end shows it. */
+typedef struct sf_param_info {
+    const char *key;  /* long option and JSON key: "max-size", "channel", ... */
+    const char *arg;  /* its argument in help ("PX"); NULL for an on/off flag */
+    const char *help; /* one line, without the default */
+    sf_param_stage stage;
+} sf_param_info;
+
+/* The parameters, in help and manifest order: indices 0 .. count - 1. */
+size_t sf_run_params_count(void);
+const sf_param_info *sf_run_param_info_at(size_t index);
+/* The parameter of a key, or NULL. */
+const sf_param_info *sf_run_param_lookup(const char *key);
+/* A parameter's value as text ("2048", "otsu", "5000um2"), or NULL when the
+ * key is not how the value is given (--mpp while --max-size is). g_free it. */
+char *sf_run_param_text(const sf_run_params *params, const char *key);
 
 /*
  * Sets one parameter from its text form, as given on the command line or in
@@ -78,8 +116,10 @@ gboolean sf_run_params_apply_json(sf_run_params *params, JsonObject *object, con
 /* Applies a JSON object file of the same keys (a `--params` file, or the
  * "params" of a manifest). */
 gboolean sf_run_params_load(sf_run_params *params, const char *path, GError **error);
-/* The keys sf_run_params_set accepts, NULL-terminated. */
-const char *const *sf_run_params_keys(void);
+/* Sets the parameters given by index (values[i] for sf_run_param_info_at(i),
+ * NULL where not given), as a command line does: two values for one
+ * setting (--max-size and --mpp) are SF_EXIT_USAGE. */
+gboolean sf_run_params_set_all(sf_run_params *params, char *const *values, GError **error);
 
 /* What one slide's run produced. */
 typedef struct sf_run_result {
@@ -87,6 +127,7 @@ typedef struct sf_run_result {
     int n_regions;
     int n_fragments;
     double seconds;
+    char *note; /* what the user should know about a finished run, or NULL */
 } sf_run_result;
 
 void sf_run_result_clear(sf_run_result *result);
@@ -94,14 +135,43 @@ void sf_run_result_clear(sf_run_result *result);
 /*
  * Processes one slide into `output_dir` (created; the caller picks a folder
  * per slide). Every file is written under a temporary name and renamed when
- * complete, the manifest last. Errors carry an sf_exit_code.
+ * complete, the manifest last. Errors carry an sf_exit_status.
  */
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error);
 
-/* The overview size and level for a target; used by run and by tune. */
+/*
+ * The output folder of each slide under out_root, as `run` and `batch` name
+ * them: OUTDIR/<stem>, or OUTDIR/<stem>-<8 hex digits of a hash of the
+ * absolute path> when several of the paths share a stem or an earlier run
+ * left OUTDIR/<stem> for another slide file; the same on every run, so
+ * that resuming finds them again. n folders, NULL-terminated; g_strfreev.
+ */
+char **sf_run_output_dirs(const char *out_root, const char *const *slide_paths, size_t n);
+
+/* The overview size and level for a target. */
 gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, int *width,
                               int *height, int *level, GError **error);
+
+/* A slide's overview, the image detection runs on; run and tune read it
+ * the same way. */
+typedef struct sf_overview {
+    int width, height;
+    int level;               /* the pyramid level it is read from */
+    double scale_x, scale_y; /* level-0 pixels per overview pixel */
+    uint8_t *pixels;         /* RGB, width * 3 bytes a row; NULL until read */
+} sf_overview;
+
+/* Size, level and scale for a target (sf_overview_geometry), nothing read. */
+gboolean sf_overview_plan(const sf_slide *slide, const sf_target *target, sf_overview *overview,
+                          GError **error);
+/* Reads a planned overview's pixels: the whole slide area-averaged from its
+ * level, decoded on the slide's read threads. */
+gboolean sf_overview_read(sf_slide *slide, sf_overview *overview, GError **error);
+/* The pixels as a core image (valid while the overview is). */
+sf_image sf_overview_image(const sf_overview *overview);
+void sf_overview_clear(sf_overview *overview);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(sf_overview, sf_overview_clear)
 
 /* Detection parameters in overview pixels for a slide's overview scale
  * (converts µm gap, area and padding when mpp is known). */

@@ -1,6 +1,7 @@
 /*
  * slidefrag batch: many slides, each in a child process of its own, with
- * resume, clean interruption, progress and a summary. Internal to the tool.
+ * resume, clean interruption, progress and a summary: the engine's parts
+ * (its API is slidefrag/batch.h).
  */
 #pragma once
 
@@ -22,6 +23,7 @@ typedef struct sf_batch_item {
     sf_batch_status status;
     gboolean started; /* a child process ran for it */
     char *error;      /* NULL unless failed or interrupted */
+    char *note;       /* what the run said the user should know, or NULL */
     int n_regions, n_fragments;
     double seconds;
 } sf_batch_item;
@@ -51,14 +53,10 @@ GPtrArray *sf_batch_collect_inputs(const char *const *inputs, GError **error);
 gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNode *params,
                           int *n_regions, int *n_fragments);
 
-/* Removes the temporary "*.part" files a killed run left in output_dir and
- * its fragments folder. */
-void sf_batch_remove_partial_files(const char *output_dir);
-
 /* ---- summary.c --------------------------------------------------------- */
 
 /* Writes OUTDIR/summary.json and summary.csv atomically, one row per item in
- * the order given. */
+ * the order given. On failure neither is left, not even an earlier one. */
 gboolean sf_batch_write_summary(const char *out_root, sf_batch_item *const *items, guint n_items,
                                 GError **error);
 
@@ -97,6 +95,7 @@ void sf_progress_slide(sf_progress *progress, const sf_batch_item *item);
 void sf_progress_interrupt(sf_progress *progress, int signal);
 /* Redraws the live line (the clock moves the ETA). */
 void sf_progress_tick(sf_progress *progress);
+/* summary_path: NULL when the summary could not be written. */
 void sf_progress_end(sf_progress *progress, const char *summary_path, int exit_code);
 
 /* "SIGABRT" and friends; "signal N" for others. */

@@ -152,6 +152,8 @@ static void slide_json(const sf_progress *progress, const sf_batch_item *item)
     }
     sf_json_add_double(b, "seconds", item->seconds);
     sf_json_add_string(b, "output", item->output_dir);
+    if (item->note)
+        sf_json_add_string(b, "note", item->note);
     json_builder_end_object(b);
     emit_json(b);
 }
@@ -170,8 +172,8 @@ void sf_progress_slide(sf_progress *progress, const sf_batch_item *item)
     gboolean failed = item->status == SF_BATCH_FAILED;
     if (progress->mode == SF_PROGRESS_QUIET && !failed)
         return;
-    /* On a terminal only failures get a line of their own. */
-    if (progress->mode == SF_PROGRESS_TTY && !failed) {
+    /* On a terminal only failures and notes get a line of their own. */
+    if (progress->mode == SF_PROGRESS_TTY && !failed && !item->note) {
         draw_live(progress);
         return;
     }
@@ -179,8 +181,9 @@ void sf_progress_slide(sf_progress *progress, const sf_batch_item *item)
     fprintf(stderr, "[%u/%u] %s %s", n_finished(progress), progress->total,
             sf_batch_status_name(item->status), item->path);
     if (item->status == SF_BATCH_OK)
-        fprintf(stderr, ": %d region%s, %.1f s\n", item->n_regions, item->n_regions == 1 ? "" : "s",
-                item->seconds);
+        fprintf(stderr, ": %d region%s, %.1f s%s%s\n", item->n_regions,
+                item->n_regions == 1 ? "" : "s", item->seconds, item->note ? "; note: " : "",
+                item->note ? item->note : "");
     else
         fprintf(stderr, ": %s\n", without_path(item));
     if (progress->mode == SF_PROGRESS_TTY)
@@ -215,6 +218,7 @@ void sf_progress_tick(sf_progress *progress)
 void sf_progress_end(sf_progress *progress, const char *summary_path, int exit_code)
 {
     const guint *c = progress->counts;
+    const char *summary_text = summary_path ? summary_path : "no summary written";
     if (progress->mode == SF_PROGRESS_JSON) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
@@ -231,12 +235,12 @@ void sf_progress_end(sf_progress *progress, const char *summary_path, int exit_c
     clear_live(progress);
     if (progress->mode == SF_PROGRESS_QUIET) {
         if (c[SF_BATCH_FAILED])
-            fprintf(stderr, "slidefrag batch: %u of %u slides failed; see %s\n", c[SF_BATCH_FAILED],
-                    progress->total, summary_path);
+            fprintf(stderr, "slidefrag batch: %u of %u slides failed; %s%s\n", c[SF_BATCH_FAILED],
+                    progress->total, summary_path ? "see " : "", summary_text);
         return;
     }
     g_autofree char *took = format_duration(elapsed(progress));
     fprintf(stderr, "slidefrag batch: %u ok, %u failed, %u skipped, %u interrupted in %s; %s\n",
             c[SF_BATCH_OK], c[SF_BATCH_FAILED], c[SF_BATCH_SKIPPED], c[SF_BATCH_INTERRUPTED], took,
-            summary_path);
+            summary_text);
 }

@@ -1,4 +1,5 @@
 /* OUTDIR/summary.json and summary.csv: what became of every slide. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "batch/batch.h"
@@ -28,6 +29,7 @@ void sf_batch_item_free(sf_batch_item *item)
     g_free(item->path);
     g_free(item->output_dir);
     g_free(item->error);
+    g_free(item->note);
     g_free(item);
 }
 
@@ -84,10 +86,12 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
 }
 
 /* RFC 4180: quoted when it holds a separator, a quote or a line break. */
-static void csv_field(GString *out, const char *value)
+static void csv_field(GString *out, const char *raw)
 {
-    if (!value)
+    if (!raw)
         return;
+    /* Text, as in summary.json: a file name that is not UTF-8 made valid. */
+    g_autofree char *value = g_utf8_make_valid(raw, -1);
     if (!strpbrk(value, ",\"\r\n")) {
         g_string_append(out, value);
         return;
@@ -132,6 +136,13 @@ gboolean sf_batch_write_summary(const char *out_root, sf_batch_item *const *item
     g_autofree char *csv = summary_csv(items, n_items);
     g_autofree char *json_path = g_build_filename(out_root, "summary.json", NULL);
     g_autofree char *csv_path = g_build_filename(out_root, "summary.csv", NULL);
-    return sf_write_file_atomic(json_path, json, strlen(json), error) &&
-           sf_write_file_atomic(csv_path, csv, strlen(csv), error);
+    if (sf_write_file_atomic(json_path, json, strlen(json), error) &&
+        sf_write_file_atomic(csv_path, csv, strlen(csv), error))
+        return TRUE;
+    /* An earlier batch's summaries must not stay to describe this one (one
+     * that said "ok" for slides that have now failed), nor a new JSON
+     * beside an old CSV. */
+    g_unlink(json_path);
+    g_unlink(csv_path);
+    return FALSE;
 }

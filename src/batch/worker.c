@@ -1,8 +1,8 @@
 /*
  * One child process per slide: a decoder that crashes or aborts takes down
  * only its own slide. The child is this same program running the hidden
- * `_run-one` command; it reads the parameters on stdin and answers with one
- * JSON line on stdout.
+ * `_run-one` command (cli/cmd_run_one.c); it reads the parameters on stdin
+ * and answers with one JSON line on stdout (sf_batch_answer_line).
  */
 #define _GNU_SOURCE /* prctl's PR_SET_PDEATHSIG */
 
@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "io/json_safe.h"
+#include "run/run_internal.h"
+#include "slidefrag/batch.h"
+#include "slidefrag/error.h"
 
 struct sf_batch_workers {
     char *exe;
@@ -150,7 +154,30 @@ static void set_failed(sf_batch_item *item, char *error)
     item->error = error;
 }
 
-/* Reads the child's JSON answer into the item; FALSE when there is none. */
+char *sf_batch_answer_line(const sf_run_result *result, const GError *error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    if (error) {
+        sf_json_add_string(b, "status", "failed");
+        sf_json_add_int(b, "code", sf_exit_code(error));
+        sf_json_add_string(b, "error", error->message);
+    } else {
+        sf_json_add_string(b, "status", "ok");
+        sf_json_add_string(b, "output", result->output_dir);
+        sf_json_add_int(b, "regions", result->n_regions);
+        sf_json_add_int(b, "fragments", result->n_fragments);
+        sf_json_add_double(b, "seconds", result->seconds);
+        if (result->note)
+            sf_json_add_string(b, "note", result->note);
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+/* Reads the child's JSON answer (sf_batch_answer_line) into the item;
+ * FALSE when there is none. */
 static gboolean read_answer(sf_batch_item *item, GBytes *out)
 {
     g_autofree char *line = last_line(out);
@@ -168,6 +195,8 @@ static gboolean read_answer(sf_batch_item *item, GBytes *out)
         item->status = SF_BATCH_OK;
         item->n_regions = (int)json_object_get_int_member_with_default(answer, "regions", 0);
         item->n_fragments = (int)json_object_get_int_member_with_default(answer, "fragments", 0);
+        const char *note = json_object_get_string_member_with_default(answer, "note", NULL);
+        item->note = note ? g_strdup(note) : NULL;
         return TRUE;
     }
     if (!strcmp(status, "failed")) {
@@ -261,6 +290,8 @@ void sf_batch_workers_run(sf_batch_workers *workers, sf_batch_item *item)
     g_object_unref(child);
     item->seconds = seconds_since(start);
     /* A killed child leaves its temporary files; nothing else will. */
-    if (item->status != SF_BATCH_OK)
-        sf_batch_remove_partial_files(item->output_dir);
+    if (item->status != SF_BATCH_OK) {
+        g_autofree char *stem = sf_slide_stem(item->path);
+        sf_slide_folder_clean_killed(item->output_dir, stem);
+    }
 }

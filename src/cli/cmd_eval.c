@@ -268,7 +268,7 @@ int sf_cmd_eval(int argc, char **argv)
     g_autoptr(GPtrArray) pred = truth ? sf_boxes_load_path(pred_path, notes, &error) : NULL;
     if (!pred) {
         fprintf(stderr, "slidefrag eval: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     /* Two files are one slide whatever their names; folders pair by stem. */
     gboolean by_stem =
@@ -280,7 +280,7 @@ int sf_cmd_eval(int argc, char **argv)
         slide_result *r = &g_array_index(results, slide_result, i);
         if (!score_slide(r, &params, &error)) {
             fprintf(stderr, "slidefrag eval: %s\n", error->message);
-            return error->code;
+            return sf_exit_code(error);
         }
         sf_score_add(&total, &r->score);
     }

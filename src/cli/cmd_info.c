@@ -3,32 +3,10 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "io/json_safe.h"
-#include "io/slide_json.h"
 #include "slidefrag/error.h"
+#include "slidefrag/manifest.h"
+#include "slidefrag/run.h"
 #include "slidefrag/slide.h"
-
-static JsonNode *describe(const sf_slide *slide)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    sf_json_add_string(b, "path", sf_slide_path(slide));
-    sf_slide_json_members(b, slide);
-    json_builder_set_member_name(b, "associated_images");
-    json_builder_begin_object(b);
-    for (const char *const *name = sf_slide_associated_image_names(slide); name && *name; name++) {
-        int64_t w = 0, h = 0;
-        sf_slide_associated_image_size(slide, *name, &w, &h);
-        json_builder_set_member_name(b, *name);
-        json_builder_begin_object(b);
-        sf_json_add_int(b, "width", w);
-        sf_json_add_int(b, "height", h);
-        json_builder_end_object(b);
-    }
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
 
 static void print_text(const sf_slide *slide)
 {
@@ -36,8 +14,12 @@ static void print_text(const sf_slide *slide)
     printf("vendor:     %s\n", sf_slide_vendor(slide));
     printf("size:       %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT " px (level 0)\n",
            sf_slide_width(slide), sf_slide_height(slide));
-    if (sf_slide_mpp_x(slide) > 0)
-        printf("resolution: %.4f x %.4f µm/px\n", sf_slide_mpp_x(slide), sf_slide_mpp_y(slide));
+    double mpp = sf_slide_mpp_x(slide);
+    if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+        printf("resolution: %g x %g µm/px, not plausible: run treats it as unknown\n", mpp,
+               sf_slide_mpp_y(slide));
+    else if (mpp > 0)
+        printf("resolution: %.4f x %.4f µm/px\n", mpp, sf_slide_mpp_y(slide));
     else
         printf("resolution: unknown (no openslide.mpp-x)\n");
     if (sf_slide_objective_power(slide) > 0)
@@ -70,29 +52,7 @@ static void print_formats(gboolean json)
         }
         return;
     }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "formats");
-    json_builder_begin_array(b);
-    for (int i = 0; i < n; i++) {
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "name", formats[i].name);
-        sf_json_add_string(b, "description", formats[i].description);
-        json_builder_set_member_name(b, "extensions");
-        json_builder_begin_array(b);
-        for (const char *const *e = formats[i].extensions; *e; e++)
-            json_builder_add_string_value(b, *e);
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "extensions");
-    json_builder_begin_array(b);
-    for (const char *const *e = sf_slide_extensions(); *e; e++)
-        json_builder_add_string_value(b, *e);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonNode) root = sf_slide_formats_json();
     g_autofree char *text = json_to_string(root, TRUE);
     printf("%s\n", text);
 }
@@ -129,10 +89,10 @@ int sf_cmd_info(int argc, char **argv)
     g_autoptr(sf_slide) slide = sf_slide_open(argv[1], &error);
     if (!slide) {
         fprintf(stderr, "slidefrag info: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (json) {
-        g_autoptr(JsonNode) root = describe(slide);
+        g_autoptr(JsonNode) root = sf_slide_info_json(slide);
         g_autofree char *text = json_to_string(root, TRUE);
         printf("%s\n", text);
     } else {

@@ -26,8 +26,14 @@ static const char description[] =
     "\n"
     "Writes OUT/<slide>.<ext> per slide. Bad entries are reported with their file\n"
     "and line and skipped; the others are still mapped unless --strict.\n"
-    "Exit status: 0 all mapped, 7 some skipped, 8 bad input (nothing mapped, or\n"
-    "--strict), 2 usage, 3 missing input, 6 output error.";
+    "\n"
+    "Limits: an EXPORT may hold 256 MiB of files (zip members counted inflated);\n"
+    "one map reads at most 1,000,000 annotations of 10,000,000 vertices in all.\n"
+    "Past one, nothing is written and the exit status is 8.\n"
+    "\n"
+    "Exit status: 0 all mapped, 7 some skipped, 8 bad input (nothing mapped, a\n"
+    "limit passed, or --strict), 2 usage, 3 missing input, 6 output error, 1 out\n"
+    "of memory.";
 
 typedef struct {
     char *output;
@@ -50,7 +56,7 @@ static void options_clear(options *o)
 static int fail(const GError *error)
 {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
-    return error->code;
+    return sf_exit_code(error);
 }
 
 static int usage_error(const char *message)
@@ -64,11 +70,11 @@ static void print_problems(const sf_annotation_set *set)
     guint shown[SF_SKIP_N_REASONS] = {0}, hidden[SF_SKIP_N_REASONS] = {0};
     for (guint i = 0; i < set->problems->len; i++) {
         const sf_annotation_problem *p = set->problems->pdata[i];
-        if (shown[p->reason] < MAX_MESSAGES_PER_REASON || p->note) {
+        if (shown[p->reason] < MAX_MESSAGES_PER_REASON && p->n_problems == 1) {
             fprintf(stderr, PROGRAM ": %s\n", p->message);
-            shown[p->reason] += !p->note;
+            shown[p->reason]++;
         } else {
-            hidden[p->reason]++;
+            hidden[p->reason] += p->n_problems;
         }
     }
     for (int r = 0; r < SF_SKIP_N_REASONS; r++)

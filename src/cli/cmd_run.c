@@ -4,8 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
-#include "run/run_internal.h"
 #include "slidefrag/error.h"
+#include "slidefrag/run.h"
 
 static int usage_error(GOptionContext *context, const char *message)
 {
@@ -29,8 +29,7 @@ int sf_cmd_run(int argc, char **argv)
     g_option_context_set_summary(context,
                                  "Writes per slide: overview.jpg, mask.png, boxes.jpg,\n"
                                  "fragments/<stem>__x<X>_y<Y>_w<W>_h<H>.jpg and manifest.json.");
-    g_option_context_add_main_entries(context, entries, NULL);
-    g_option_context_add_group(context, sf_run_option_group(&options));
+    sf_run_options_add(context, entries, &options);
     g_option_context_set_help_enabled(context, TRUE);
 
     g_autoptr(GError) error = NULL;
@@ -43,36 +42,28 @@ int sf_cmd_run(int argc, char **argv)
     sf_run_options_clear(&options);
     if (!resolved) {
         fprintf(stderr, "slidefrag run: %s\n", error->message);
-        return error->code;
+        return sf_exit_code(error);
     }
     if (argc < 2)
         return usage_error(context, "no slide given");
     if (!out_root)
         return usage_error(context, "no output folder given (-o OUTDIR)");
 
-    /* Stems given more than once get folders of their own. */
-    g_autoptr(GHashTable) stem_counts =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (int i = 1; i < argc; i++) {
-        char *stem = sf_slide_stem(argv[i]);
-        int n = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem));
-        g_hash_table_replace(stem_counts, stem, GINT_TO_POINTER(n + 1));
-    }
-
     int n_failed = 0, last_code = SF_EXIT_OK;
+    g_auto(GStrv) dirs =
+        sf_run_output_dirs(out_root, (const char *const *)argv + 1, (size_t)argc - 1);
     for (int i = 1; i < argc; i++) {
-        g_autofree char *stem = sf_slide_stem(argv[i]);
-        gboolean shared = GPOINTER_TO_INT(g_hash_table_lookup(stem_counts, stem)) > 1;
-        g_autofree char *dir = sf_run_output_dir(out_root, argv[i], shared);
         sf_run_result result = {0};
         g_autoptr(GError) slide_error = NULL;
-        if (sf_run_slide(argv[i], dir, &params, &result, &slide_error)) {
+        if (sf_run_slide(argv[i], dirs[i - 1], &params, &result, &slide_error)) {
             printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
                    result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
+            if (result.note)
+                fprintf(stderr, "slidefrag run: note: %s\n", result.note);
         } else {
             fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
             n_failed++;
-            last_code = slide_error->code;
+            last_code = sf_exit_code(slide_error);
         }
         sf_run_result_clear(&result);
     }

@@ -1,124 +1,116 @@
+/*
+ * The run parameters as options: one GOption entry per entry of the
+ * parameter table (src/run/params.c), with its argument, help and default
+ * taken from there. Every value arrives as text through one callback and is
+ * parsed by the table, so the command line, --params files and the manifest
+ * accept exactly the same values.
+ */
 #include <string.h>
 
 #include "cli/run_options.h"
 #include "slidefrag/error.h"
 
+/* The group's user data: the options to fill, and the help texts the
+ * entries point to for as long as the group lives. */
 typedef struct {
-    const char *key;
-    const char *arg;
-    const char *help;
-} option_help;
+    sf_run_options *options;
+    GPtrArray *texts;
+} option_state;
 
-static const option_help helps[] = {
-    {"max-size", "PX", "Overview: longest side in pixels (default 2048)"},
-    {"downsample", "D", "Overview: level-0 pixels per overview pixel"},
-    {"mpp", "M", "Overview: micrometres per pixel (needs the slide's µm/px)"},
-    {"fragment-max-size", "PX",
-     "Fragments: finest resolution whose longest side fits PX (default 4096)"},
-    {"fragment-downsample", "D", "Fragments: level-0 pixels per fragment pixel"},
-    {"fragment-mpp", "M", "Fragments: micrometres per pixel"},
-    {"overview-format", "jpg|png", "Overview file format (default jpg)"},
-    {"jpeg-quality", "Q", "JPEG quality 1-100 (default 90)"},
-    {"channel", "NAME", "red (default), green, blue, grey or saturation"},
-    {"polarity", "dark|bright", "Tissue darker than glass (default) or brighter"},
-    {"threshold", "otsu|N", "Otsu's threshold (default) or a fixed value 0-255"},
-    {"remove-ink", NULL, "Green and blue marker ink is not tissue (off by default)"},
-    {"open", "K", "Opening with a KxK rectangle, 0 = off (default 0)"},
-    {"close", "K", "Closing with a KxK rectangle after it, 0 = off (default 7)"},
-    {"fill-holes", NULL, "Fill holes inside tissue"},
-    {"connectivity", "4|8", "Pixel connectivity of components (default 8)"},
-    {"gap", "N[um]", "Merge regions closer than this, overview px or µm (default 0)"},
-    {"min-area", "N[um2|mm2]",
-     "Drop regions smaller than this, overview px² or µm² (default 5000um2)"},
-    {"min-area-fraction", "F", "Drop regions smaller than this fraction of the slide"},
-    {"min-tissue-fraction", "F", "Drop regions with less tissue than this fraction"},
-    {"padding", "N[um]", "Grow each region by this, overview px or µm (default 0)"},
-};
-
-GOptionGroup *sf_run_option_group(sf_run_options *options)
+static void option_state_free(gpointer data)
 {
-    const char *const *keys = sf_run_params_keys();
-    size_t n_keys = g_strv_length((char **)keys);
-    g_assert(n_keys < G_N_ELEMENTS(options->values));
-    g_assert(n_keys == G_N_ELEMENTS(helps));
-    GOptionEntry *entries = g_new0(GOptionEntry, n_keys + 3);
-    size_t n = 0;
-    for (size_t i = 0; i < n_keys; i++) {
-        g_assert(!strcmp(keys[i], helps[i].key));
-        GOptionEntry *e = &entries[n++];
-        e->long_name = keys[i];
-        e->description = helps[i].help;
-        e->arg_description = helps[i].arg;
-        if (!helps[i].arg) {
-            e->arg = G_OPTION_ARG_NONE;
-            e->arg_data = &options->flags[i];
-        } else {
-            e->arg = G_OPTION_ARG_STRING;
-            e->arg_data = &options->values[i];
-        }
+    option_state *state = data;
+    g_ptr_array_free(state->texts, TRUE);
+    g_free(state);
+}
+
+static gboolean on_option(const char *name, const char *value, gpointer data, GError **error)
+{
+    option_state *state = data;
+    const char *key = g_str_has_prefix(name, "--") ? name + 2 : name;
+    for (size_t i = 0; i < sf_run_params_count(); i++) {
+        const sf_param_info *info = sf_run_param_info_at(i);
+        if (strcmp(info->key, key))
+            continue;
+        g_free(state->options->values[i]);
+        /* A bare flag (--remove-ink) turns it on; --remove-ink=false off. */
+        state->options->values[i] = g_strdup(value ? value : "true");
+        return TRUE;
     }
-    entries[n++] = (GOptionEntry){"params",
-                                  0,
-                                  0,
-                                  G_OPTION_ARG_FILENAME,
-                                  &options->params_file,
-                                  "Parameters from a JSON file (tune's result or a manifest)",
-                                  "FILE"};
-    entries[n++] = (GOptionEntry){"threads",
-                                  0,
-                                  0,
-                                  G_OPTION_ARG_INT,
-                                  &options->threads,
-                                  "Threads cutting fragments (default: all cores)",
-                                  "N"};
-    GOptionGroup *group = g_option_group_new("detection", "Detection and output options:",
-                                             "Show detection and output options", NULL, NULL);
-    g_option_group_add_entries(group, entries); /* copies the entries */
-    g_free(entries);
-    return group;
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, "unknown option %s", name);
+    return FALSE;
+}
+
+/* "Drop regions smaller than this (default 5000um2)". */
+static char *help_with_default(const sf_param_info *info, const sf_run_params *defaults)
+{
+    g_autofree char *value = sf_run_param_text(defaults, info->key);
+    if (!value)
+        return g_strdup(info->help);
+    if (!info->arg)
+        return g_strdup_printf("%s (default %s)", info->help,
+                               !strcmp(value, "true") ? "on" : "off");
+    return g_strdup_printf("%s (default %s)", info->help, value);
+}
+
+void sf_run_options_add(GOptionContext *context, const GOptionEntry *entries,
+                        sf_run_options *options)
+{
+    size_t n_params = sf_run_params_count();
+    options->values = g_new0(char *, n_params);
+    option_state *state = g_new0(option_state, 1);
+    state->options = options;
+    state->texts = g_ptr_array_new_with_free_func(g_free);
+    sf_run_params defaults;
+    sf_run_params_default(&defaults);
+
+    GArray *all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+    for (const GOptionEntry *e = entries; e && e->long_name; e++)
+        g_array_append_val(all, *e);
+    for (size_t i = 0; i < n_params; i++) {
+        const sf_param_info *info = sf_run_param_info_at(i);
+        char *help = help_with_default(info, &defaults);
+        g_ptr_array_add(state->texts, help);
+        GOptionEntry e = {
+            .long_name = info->key,
+            .flags = info->arg ? 0 : G_OPTION_FLAG_OPTIONAL_ARG,
+            .arg = G_OPTION_ARG_CALLBACK,
+            .arg_data = (gpointer)on_option,
+            .description = help,
+            .arg_description = info->arg,
+        };
+        g_array_append_val(all, e);
+    }
+    GOptionEntry tail[] = {
+        {"params", 0, 0, G_OPTION_ARG_FILENAME, &options->params_file,
+         "Parameters from a JSON file (tune's result or a manifest)", "FILE"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &options->threads,
+         "Threads cutting fragments (default: all cores)", "N"},
+    };
+    g_array_append_vals(all, tail, G_N_ELEMENTS(tail));
+
+    GOptionGroup *group = g_option_group_new(NULL, NULL, NULL, state, option_state_free);
+    g_option_group_add_entries(group, (GOptionEntry *)(void *)all->data); /* copies them */
+    g_array_free(all, TRUE);
+    g_option_context_set_main_group(context, group);
 }
 
 void sf_run_options_clear(sf_run_options *options)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(options->values); i++)
-        g_clear_pointer(&options->values[i], g_free);
+    for (size_t i = 0; options->values && i < sf_run_params_count(); i++)
+        g_free(options->values[i]);
+    g_clear_pointer(&options->values, g_free);
     g_clear_pointer(&options->params_file, g_free);
 }
 
 gboolean sf_run_options_resolve(const sf_run_options *options, sf_run_params *params,
                                 GError **error)
 {
-    const char *const *keys = sf_run_params_keys();
     sf_run_params_default(params);
     if (options->params_file && !sf_run_params_load(params, options->params_file, error))
         return FALSE;
-    /* One resolution per target: two would silently override each other. */
-    static const char *const exclusive[2][3] = {
-        {"max-size", "downsample", "mpp"},
-        {"fragment-max-size", "fragment-downsample", "fragment-mpp"},
-    };
-    for (int group = 0; group < 2; group++) {
-        const char *given = NULL;
-        for (size_t i = 0; keys[i]; i++) {
-            for (int k = 0; k < 3; k++) {
-                if (options->values[i] && !strcmp(keys[i], exclusive[group][k])) {
-                    if (given) {
-                        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                                    "--%s and --%s both set the same resolution; give one", given,
-                                    keys[i]);
-                        return FALSE;
-                    }
-                    given = keys[i];
-                }
-            }
-        }
-    }
-    for (size_t i = 0; keys[i]; i++)
-        if (options->values[i] && !sf_run_params_set(params, keys[i], options->values[i], error))
-            return FALSE;
-    for (size_t i = 0; keys[i]; i++)
-        if (options->flags[i] && !sf_run_params_set(params, keys[i], "true", error))
-            return FALSE;
+    if (options->values && !sf_run_params_set_all(params, options->values, error))
+        return FALSE;
     if (options->threads < 0) {
         g_set_error(error, SF_ERROR, SF_EXIT_USAGE, "--threads: %d is not 1 or more",
                     options->threads);

@@ -1,4 +1,4 @@
-/* The detection and output options shared by `run` and later `batch`. */
+/* The run parameters as command-line options, shared by run, batch and tune. */
 #pragma once
 
 #include <glib.h>
@@ -6,14 +6,18 @@
 #include "slidefrag/run.h"
 
 typedef struct sf_run_options {
-    char *values[32];    /* one per sf_run_params_keys() entry, NULL if not given */
-    gboolean flags[32];  /* the same for the on/off keys, given as bare flags */
+    char **values; /* per run parameter (sf_run_param_info_at), NULL if not given */
     char *params_file;
     int threads;
 } sf_run_options;
 
-/* A GOptionGroup filling `options`; free the options with sf_run_options_clear. */
-GOptionGroup *sf_run_option_group(sf_run_options *options);
+/*
+ * Makes the context's main group: the command's own `entries` first, then
+ * every run parameter, --params and --threads, so that `--help` lists them
+ * all. Free the options with sf_run_options_clear after parsing.
+ */
+void sf_run_options_add(GOptionContext *context, const GOptionEntry *entries,
+                        sf_run_options *options);
 void sf_run_options_clear(sf_run_options *options);
 
 /* Defaults, then the --params file, then the command line. */

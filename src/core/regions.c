@@ -42,7 +42,7 @@ sf_status sf_integral_init(sf_integral *integral, const sf_image *mask)
     return SF_OK;
 }
 
-void sf_integral_free(sf_integral *integral)
+void sf_integral_clear(sf_integral *integral)
 {
     if (!integral)
         return;
@@ -182,7 +182,7 @@ sf_status sf_find_regions(const sf_image *mask, const sf_region_params *params, 
     regions = NULL;
     status = SF_OK;
 done:
-    sf_integral_free(&integral);
+    sf_integral_clear(&integral);
     free(regions);
     free(boxes);
     free(initial);
@@ -190,7 +190,7 @@ done:
     return status;
 }
 
-void sf_regions_free(sf_regions *regions)
+void sf_regions_clear(sf_regions *regions)
 {
     if (!regions)
         return;

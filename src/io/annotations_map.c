@@ -85,12 +85,6 @@ void sf_slide_annotations_free(sf_slide_annotations *slide)
     g_free(slide);
 }
 
-gboolean sf_slide_stem_is_safe(const char *stem)
-{
-    return stem && *stem && stem[0] != '.' && !strchr(stem, '/') && !strchr(stem, '\\') &&
-           !strstr(stem, "..") && strlen(stem) < 200;
-}
-
 /* Where one image belongs on its slide. */
 typedef struct {
     char *stem;
@@ -211,15 +205,19 @@ static sf_slide_annotations *slide_for(mapper *m, const placement *p)
     return slide;
 }
 
-static void map_one(mapper *m, const sf_annotation *a)
+/* Places `a` on its slide, taking it; frees it when it cannot be placed. */
+static void map_one(mapper *m, sf_annotation *a)
 {
     placement p;
-    if (!place(m, a, &p))
+    if (!place(m, a, &p)) {
+        sf_annotation_free(a);
         return;
+    }
     if (!sf_slide_stem_is_safe(p.stem)) {
         image_problem(m, a, SF_SKIP_PATH,
                       "slide name '%s' cannot name an output file (path parts or \"..\")", p.stem);
         placement_clear(&p);
+        sf_annotation_free(a);
         return;
     }
     /* The unit the vertices are in: fractions or fragment pixels. */
@@ -242,29 +240,24 @@ static void map_one(mapper *m, const sf_annotation *a)
                     "%s '%s': vertex (%g, %g) lies outside the %d x %d px image '%s'",
                     sf_shape_name(a->shape), a->label, v->x, v->y, p.width, p.height, a->image);
             placement_clear(&p);
+            sf_annotation_free(a);
             return;
         }
     }
 
+    /* In place: the annotation moves to its slide, in level-0 pixels. */
     sf_slide_annotations *slide = slide_for(m, &p);
-    sf_annotation *out = g_new0(sf_annotation, 1);
-    out->label = g_strdup(a->label);
-    out->shape = a->shape;
-    out->n_vertices = a->n_vertices;
-    out->vertices = g_new(sf_vertex, a->n_vertices);
     for (size_t i = 0; i < a->n_vertices; i++) {
-        out->vertices[i].x =
-            (double)p.x + a->vertices[i].x * (double)p.w / unit_w - (double)slide->offset_x;
-        out->vertices[i].y =
-            (double)p.y + a->vertices[i].y * (double)p.h / unit_h - (double)slide->offset_y;
+        sf_vertex *v = &a->vertices[i];
+        v->x = (double)p.x + v->x * (double)p.w / unit_w - (double)slide->offset_x;
+        v->y = (double)p.y + v->y * (double)p.h / unit_h - (double)slide->offset_y;
     }
-    out->image = g_strdup(p.fragment_name);
-    out->image_width = p.width;
-    out->image_height = p.height;
-    out->source = g_strdup(a->source);
-    out->line = a->line;
-    out->where = g_strdup(a->where);
-    g_ptr_array_add(slide->annotations, out);
+    g_free(a->image);
+    a->image = g_steal_pointer(&p.fragment_name);
+    a->normalised = FALSE;
+    a->image_width = p.width;
+    a->image_height = p.height;
+    g_ptr_array_add(slide->annotations, a);
     m->n_mapped++;
     placement_clear(&p);
 }
@@ -291,8 +284,11 @@ GPtrArray *sf_annotations_map(sf_annotation_set *set, const sf_fragment_index *i
         .slides = g_hash_table_new(g_str_hash, g_str_equal),
         .reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
     };
-    for (guint i = 0; i < set->annotations->len; i++)
-        map_one(&m, set->annotations->pdata[i]);
+    gsize n = 0;
+    sf_annotation **annotations = (sf_annotation **)g_ptr_array_steal(set->annotations, &n);
+    for (gsize i = 0; i < n; i++)
+        map_one(&m, annotations[i]);
+    g_free(annotations);
 
     GPtrArray *slides = g_ptr_array_new_with_free_func((GDestroyNotify)sf_slide_annotations_free);
     GHashTableIter iter;

@@ -11,18 +11,20 @@
 #include <json-glib/json-glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <zip.h>
 
 #include "io/folder.h"
-#include "io/json_safe.h"
+#include "io/input.h"
+#include "io/json_read.h"
 #include "slidefrag/annotations.h"
 #include "slidefrag/error.h"
 
-/* Annotation files are small; anything this large is not one. */
-#define MAX_EXPORT_FILE_BYTES ((gsize)1 << 30)
+/* A labels file names a project's labels, a few hundred at most. */
+#define MAX_LABELS_FILE_BYTES ((size_t)1 << 20)
 
 #define RECT_CSV_HEADER                                                                            \
     "label_name,bbox_x,bbox_y,bbox_width,bbox_height,image_name,image_width,image_height"
@@ -43,6 +45,15 @@ struct sf_annotation_set_private {
     GHashTable *image_sizes; /* image key -> image_size* */
     GHashTable *listed;      /* "<format>/<image key>" -> listing*, this export */
     guint next_group;
+    sf_export_limits limits;
+    size_t n_bytes;    /* read in this export */
+    size_t n_vertices; /* kept, every export */
+    size_t n_pending;  /* read but not yet kept (a VOC file's objects) */
+    /* Problems listed per reason, and the entry counting the others. */
+    guint n_listed[SF_SKIP_N_REASONS];
+    sf_annotation_problem *unlisted[SF_SKIP_N_REASONS];
+    /* A limit passed or memory refused: reading stops, the set is void. */
+    GError *fatal;
 };
 
 /* ---- Model ------------------------------------------------------------- */
@@ -156,7 +167,18 @@ sf_annotation_set *sf_annotation_set_new(void)
     set->priv = g_new0(sf_annotation_set_private, 1);
     set->priv->image_sizes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     set->priv->listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, listing_free);
+    set->priv->limits = (sf_export_limits){
+        .max_bytes = SF_EXPORT_MAX_BYTES,
+        .max_annotations = SF_EXPORT_MAX_ANNOTATIONS,
+        .max_vertices = SF_EXPORT_MAX_VERTICES,
+        .max_entry_values = SF_EXPORT_MAX_ENTRY_VALUES,
+    };
     return set;
+}
+
+void sf_annotation_set_set_limits(sf_annotation_set *set, const sf_export_limits *limits)
+{
+    set->priv->limits = *limits;
 }
 
 void sf_annotation_set_free(sf_annotation_set *set)
@@ -168,6 +190,7 @@ void sf_annotation_set_free(sf_annotation_set *set)
     g_strfreev(set->priv->labels);
     g_hash_table_unref(set->priv->image_sizes);
     g_hash_table_unref(set->priv->listed);
+    g_clear_error(&set->priv->fatal);
     g_free(set->priv);
     g_free(set);
 }
@@ -182,13 +205,9 @@ void sf_annotation_set_set_labels(sf_annotation_set *set, const char *const *lab
 gboolean sf_annotation_set_load_labels(sf_annotation_set *set, const char *path, GError **error)
 {
     g_autofree char *text = NULL;
-    GError *local = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read labels: %s", path,
-                    local->message);
-        g_error_free(local);
+    size_t length = 0;
+    if (!sf_input_read(path, "labels", MAX_LABELS_FILE_BYTES, &text, &length, error))
         return FALSE;
-    }
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
     for (char **line = lines; *line; line++) {
@@ -209,14 +228,108 @@ static sf_annotation_problem *add_problem_v(sf_annotation_set *set, sf_skip_reas
                                             guint n_skipped, gboolean note, const char *location,
                                             const char *format, va_list args)
 {
+    sf_annotation_set_private *priv = set->priv;
+    n_skipped = note ? 0 : n_skipped;
+    if (priv->n_listed[reason] >= SF_MAX_LISTED_PROBLEMS) {
+        /* Counted, not listed: one entry stands for all the others. */
+        sf_annotation_problem *rest = priv->unlisted[reason];
+        if (!rest) {
+            rest = g_new0(sf_annotation_problem, 1);
+            rest->reason = reason;
+            rest->note = note;
+            rest->message = g_strdup_printf("%s: and more problems like the %d before, not listed",
+                                            location, SF_MAX_LISTED_PROBLEMS);
+            g_ptr_array_add(set->problems, rest);
+            priv->unlisted[reason] = rest;
+        }
+        rest->n_problems++;
+        rest->n_skipped += n_skipped;
+        return rest;
+    }
+    priv->n_listed[reason]++;
     sf_annotation_problem *problem = g_new0(sf_annotation_problem, 1);
     g_autofree char *cause = g_strdup_vprintf(format, args);
     problem->reason = reason;
-    problem->n_skipped = note ? 0 : n_skipped;
+    problem->n_skipped = n_skipped;
     problem->note = note;
+    problem->n_problems = 1;
     problem->message = g_strdup_printf("%s: %s", location, cause);
     g_ptr_array_add(set->problems, problem);
     return problem;
+}
+
+/* ---- Limits ------------------------------------------------------------ */
+
+/* Records the first fatal error; every reader stops at the next check. */
+static void fatal(sf_annotation_set *set, int code, const char *location, const char *format, ...)
+    G_GNUC_PRINTF(4, 5);
+static void fatal(sf_annotation_set *set, int code, const char *location, const char *format, ...)
+{
+    if (set->priv->fatal)
+        return;
+    va_list args;
+    va_start(args, format);
+    g_autofree char *cause = g_strdup_vprintf(format, args);
+    va_end(args);
+    set->priv->fatal = g_error_new(SF_ERROR, code, "%s: %s", location, cause);
+}
+
+static gboolean stopped(const sf_annotation_set *set)
+{
+    return set->priv->fatal != NULL;
+}
+
+/* Counts `n` more bytes of this export against its budget. */
+static gboolean take_bytes(sf_annotation_set *set, const char *location, size_t n)
+{
+    sf_annotation_set_private *priv = set->priv;
+    if (n > priv->limits.max_bytes - MIN(priv->n_bytes, priv->limits.max_bytes)) {
+        g_autofree char *limit = sf_input_size_text(priv->limits.max_bytes);
+        fatal(set, SF_EXIT_BAD_INPUT, location,
+              "the export holds more than %s of files (zip members counted decompressed); "
+              "refused",
+              limit);
+        return FALSE;
+    }
+    priv->n_bytes += n;
+    return TRUE;
+}
+
+/* NULL when one more annotation of `n_vertices` vertices fits the limits
+ * (counting those read but not yet kept), else the cause. */
+static char *over_limit(const sf_annotation_set *set, size_t n_vertices)
+{
+    const sf_annotation_set_private *priv = set->priv;
+    if (set->annotations->len + priv->n_pending >= priv->limits.max_annotations)
+        return g_strdup_printf("more than %zu annotations; refused", priv->limits.max_annotations);
+    if (n_vertices > priv->limits.max_vertices - MIN(priv->n_vertices, priv->limits.max_vertices))
+        return g_strdup_printf("more than %zu vertices in all; refused", priv->limits.max_vertices);
+    return NULL;
+}
+
+static gboolean room_for(sf_annotation_set *set, const char *location, size_t n_vertices)
+{
+    if (stopped(set))
+        return FALSE;
+    g_autofree char *why = over_limit(set, n_vertices);
+    if (why)
+        fatal(set, SF_EXIT_BAD_INPUT, location, "%s", why);
+    return why == NULL;
+}
+
+/* Keeps `a` when it fits the limits; frees it otherwise. */
+static gboolean keep(sf_annotation_set *set, sf_annotation *a)
+{
+    g_autofree char *why = stopped(set) ? NULL : over_limit(set, a->n_vertices);
+    if (stopped(set) || why) {
+        g_autofree char *location = sf_annotation_location(a);
+        fatal(set, SF_EXIT_BAD_INPUT, location, "%s", why);
+        sf_annotation_free(a);
+        return FALSE;
+    }
+    set->priv->n_vertices += a->n_vertices;
+    g_ptr_array_add(set->annotations, a);
+    return TRUE;
 }
 
 void sf_annotation_set_add_problem(sf_annotation_set *set, sf_skip_reason reason, guint n_skipped,
@@ -296,6 +409,7 @@ static void remember_size(sf_annotation_set *set, const char *image, int width, 
 void sf_annotation_set_begin_export(sf_annotation_set *set)
 {
     g_hash_table_remove_all(set->priv->listed);
+    set->priv->n_bytes = 0;
 }
 
 /* A group is one listing of an image: a YOLO/VOC file, a COCO image entry,
@@ -412,17 +526,74 @@ static char *line_location(const char *source, int line)
     return g_strdup_printf("%s:%d", source, line);
 }
 
-/* Splits text into lines, dropping the '\r' of CRLF; line i is number i+1. */
-static char **split_lines(const char *data, size_t length)
+/*
+ * The lines of a text one at a time, without their "\n" or "\r\n": what
+ * g_strsplit would give, without holding them all (a 200 MiB export once
+ * became 5 million separate strings before it was parsed).
+ */
+typedef struct {
+    const char *p, *end;
+    gboolean done;
+    gboolean too_long; /* the last line was longer than asked and not copied */
+    int number;        /* 1-based, of the line last returned */
+} line_reader;
+
+static void line_reader_init(line_reader *r, const char *data, size_t length)
 {
-    g_autofree char *text = g_strndup(data, length);
-    char **lines = g_strsplit(text, "\n", -1);
-    for (char **l = lines; *l; l++) {
-        size_t n = strlen(*l);
-        if (n && (*l)[n - 1] == '\r')
-            (*l)[n - 1] = '\0';
+    /* A UTF-8 byte order mark (Windows editors write one) is not text:
+     * left in, it made the first YOLO box unreadable. */
+    if (length >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
+        data += 3;
+        length -= 3;
     }
-    return lines;
+    *r = (line_reader){.p = data, .end = data + length};
+}
+
+/* Copies the next line into `line` (empty, with too_long set, when longer
+ * than `max_length`); FALSE after the last one. */
+static gboolean line_reader_next(line_reader *r, GString *line, size_t max_length)
+{
+    if (r->done)
+        return FALSE;
+    const char *newline = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    const char *stop = newline ? newline : r->end;
+    size_t n = (size_t)(stop - r->p);
+    if (n && stop[-1] == '\r')
+        n--;
+    g_string_truncate(line, 0);
+    r->too_long = n > max_length;
+    if (!r->too_long)
+        g_string_append_len(line, r->p, (gssize)n);
+    r->number++;
+    if (newline)
+        r->p = newline + 1;
+    else
+        r->done = TRUE;
+    return TRUE;
+}
+
+/*
+ * Splits `line` in place at any of `separators`, dropping empty fields
+ * when `skip_empty`, and stores at most `max` of them: returns how many
+ * there are in all, so a line of a million fields is counted, not copied.
+ */
+static int split_fields(char *line, const char *separators, gboolean skip_empty, char **fields,
+                        int max)
+{
+    int n = 0;
+    for (char *p = line;;) {
+        char *q = p + strcspn(p, separators);
+        gboolean last = *q == '\0';
+        *q = '\0';
+        if (!skip_empty || *p) {
+            if (n < max)
+                fields[n] = p;
+            n++;
+        }
+        if (last)
+            return n;
+        p = q + 1;
+    }
 }
 
 static gboolean blank(const char *s)
@@ -467,31 +638,24 @@ static gboolean all_numeric(char **fields, int from, int to)
     return TRUE;
 }
 
-/* One line's vote: which text layout it looks like. */
-static sf_export_format classify_line(const char *line)
+/* One line's vote: which text layout it looks like. Splits `line`. */
+static sf_export_format classify_line(char *line)
 {
+    char *fields[16];
     if (strchr(line, ',')) {
-        g_auto(GStrv) fields = g_strsplit(line, ",", -1);
-        int n = (int)g_strv_length(fields);
+        int n = split_fields(line, ",", FALSE, fields, 8);
         if (n == 6 && all_numeric(fields, 1, 3) && all_numeric(fields, 4, 6))
             return SF_EXPORT_POINT_CSV;
         if (n == 8 && all_numeric(fields, 1, 5) && all_numeric(fields, 6, 8))
             return SF_EXPORT_LINE_CSV;
         return SF_EXPORT_UNKNOWN;
     }
-    g_auto(GStrv) fields = g_strsplit_set(line, " \t", -1);
-    int n = 0;
+    int n = split_fields(line, " \t", TRUE, fields, (int)G_N_ELEMENTS(fields));
     int64_t cls;
-    gboolean numeric = TRUE;
-    for (char **f = fields; *f; f++) {
-        if (!**f)
-            continue;
-        double d;
-        if (n == 0 ? !parse_int(*f, 0, G_MAXINT, &cls) : !parse_double(*f, &d))
-            numeric = FALSE;
-        n++;
-    }
-    return numeric && n >= 2 ? SF_EXPORT_YOLO : SF_EXPORT_UNKNOWN;
+    if (n < 2 || !parse_int(fields[0], 0, G_MAXINT, &cls))
+        return SF_EXPORT_UNKNOWN;
+    return all_numeric(fields, 1, MIN(n, (int)G_N_ELEMENTS(fields))) ? SF_EXPORT_YOLO
+                                                                     : SF_EXPORT_UNKNOWN;
 }
 
 sf_export_format sf_export_detect(const char *data, size_t length)
@@ -513,16 +677,19 @@ sf_export_format sf_export_detect(const char *data, size_t length)
             return SF_EXPORT_COCO;
         return SF_EXPORT_VGG;
     }
-    g_auto(GStrv) lines = split_lines(text, rest);
-    if (!strcmp(lines[0], RECT_CSV_HEADER))
-        return SF_EXPORT_RECT_CSV;
-    /* The majority of the first lines decides, so one bad line does not. */
+    /* The majority of the first lines decides, so one bad line does not.
+     * Lines far longer than any export's count as unknown, uncopied. */
+    line_reader lines;
+    line_reader_init(&lines, text, rest);
+    g_autoptr(GString) line = g_string_new(NULL);
     int votes[SF_EXPORT_ZIP + 1] = {0};
     int counted = 0;
-    for (char **l = lines; *l && counted < 50; l++) {
-        if (blank(*l))
+    while (counted < 50 && line_reader_next(&lines, line, 64 * 1024)) {
+        if (lines.number == 1 && !strcmp(line->str, RECT_CSV_HEADER))
+            return SF_EXPORT_RECT_CSV;
+        if (!lines.too_long && blank(line->str))
             continue;
-        votes[classify_line(*l)]++;
+        votes[lines.too_long ? SF_EXPORT_UNKNOWN : classify_line(line->str)]++;
         counted++;
     }
     sf_export_format best = SF_EXPORT_UNKNOWN;
@@ -544,37 +711,46 @@ static char *class_name(sf_annotation_set *set, int64_t cls)
     return g_strdup_printf("class_%" G_GINT64_FORMAT, cls);
 }
 
+/* Lines that are not blank, for the count of a file skipped whole. */
+static guint count_lines(const char *data, size_t length)
+{
+    guint n = 0;
+    gboolean blank_so_far = TRUE;
+    for (size_t i = 0; i < length; i++) {
+        if (data[i] == '\n') {
+            n += !blank_so_far;
+            blank_so_far = TRUE;
+        } else if (!g_ascii_isspace(data[i])) {
+            blank_so_far = FALSE;
+        }
+    }
+    return n + !blank_so_far;
+}
+
 static void read_yolo(sf_annotation_set *set, const char *name, const char *data, size_t length)
 {
     g_autofree char *image = file_stem(name);
-    g_auto(GStrv) lines = split_lines(data, length);
-    guint n_lines = 0;
-    for (char **l = lines; *l; l++)
-        n_lines += !blank(*l);
     if (!image_name_ok(image)) {
-        problem(set, SF_SKIP_PATH, n_lines, name, "image name '%s' is not a file name", image);
+        problem(set, SF_SKIP_PATH, count_lines(data, length), name,
+                "image name '%s' is not a file name", image);
         return;
     }
     const char *first = NULL;
     if (!register_image(set, SF_EXPORT_YOLO, image, new_group(set), name, &first)) {
-        problem(set, SF_SKIP_DUPLICATE, n_lines, name,
+        problem(set, SF_SKIP_DUPLICATE, count_lines(data, length), name,
                 "image '%s' is already listed by %s in this export; file skipped", image, first);
         return;
     }
-    for (int i = 0; lines[i]; i++) {
-        int line = i + 1;
-        if (blank(lines[i]))
+    line_reader lines;
+    line_reader_init(&lines, data, length);
+    g_autoptr(GString) text = g_string_new(NULL);
+    while (!stopped(set) && line_reader_next(&lines, text, G_MAXSIZE)) {
+        int line = lines.number;
+        if (blank(text->str))
             continue;
         g_autofree char *where = line_location(name, line);
-        g_auto(GStrv) raw = g_strsplit_set(lines[i], " \t", -1);
         char *fields[6];
-        int n = 0;
-        for (char **f = raw; *f; f++)
-            if (**f) {
-                if (n < 6)
-                    fields[n] = *f;
-                n++;
-            }
+        int n = split_fields(text->str, " \t", TRUE, fields, 6);
         if (n != 5) {
             problem(set, SF_SKIP_MALFORMED, 1, where,
                     "expected 5 fields (class cx cy w h), found %d", n);
@@ -609,7 +785,7 @@ static void read_yolo(sf_annotation_set *set, const char *name, const char *data
         sf_annotation *a = rectangle_new(label, v[0] - v[2] / 2, v[1] - v[3] / 2, v[0] + v[2] / 2,
                                          v[1] + v[3] / 2, image, name, line, NULL);
         a->normalised = TRUE;
-        g_ptr_array_add(set->annotations, a);
+        keep(set, a);
     }
 }
 
@@ -639,129 +815,228 @@ static char *xml_child_text(xmlNode *node, const char *name)
     return c ? xml_text(c) : NULL;
 }
 
-/*
- * Parses untrusted XML: no network, no DTD loading, no entity substitution,
- * and any document that declares a DTD at all is refused, so neither
- * external entities nor entity expansion bombs can take effect.
- */
-static xmlDoc *parse_xml(sf_annotation_set *set, const char *name, const char *data, size_t length)
+/* One <object> as read, kept until the whole file is known to be good. */
+typedef struct {
+    int line;
+    char *label;
+    double v[4];           /* xmin, ymin, xmax, ymax */
+    sf_skip_reason reason; /* when cause is set */
+    char *cause;           /* why it is skipped, or NULL */
+} voc_object;
+
+static void voc_object_clear(gpointer data)
 {
-    if (length > G_MAXINT) {
-        problem(set, SF_SKIP_MALFORMED, 1, name, "XML file too large");
-        return NULL;
-    }
-    xmlParserCtxt *ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
-        problem(set, SF_SKIP_MALFORMED, 1, name, "out of memory parsing XML");
-        return NULL;
-    }
-    xmlDoc *doc = xmlCtxtReadMemory(ctxt, data, (int)length, NULL, NULL,
-                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        g_autofree char *cause = g_strstrip(g_strdup(e && e->message ? e->message : "?"));
-        g_autofree char *where = line_location(name, e ? e->line : 0);
-        problem(set, SF_SKIP_MALFORMED, 1, where, "not well-formed XML: %s", cause);
-    } else if (doc->intSubset || doc->extSubset) {
-        problem(set, SF_SKIP_MALFORMED, 1, name,
-                "XML with a DOCTYPE is refused (entities are never expanded)");
-        xmlFreeDoc(doc);
-        doc = NULL;
-    }
-    xmlFreeParserCtxt(ctxt);
-    return doc;
+    voc_object *o = data;
+    g_free(o->label);
+    g_free(o->cause);
 }
 
-static guint count_children(xmlNode *node, const char *name)
+static void read_voc_object(xmlNode *object, voc_object *o)
 {
-    guint n = 0;
-    for (xmlNode *c = node->children; c; c = c->next)
-        n += c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name);
-    return n;
-}
-
-static void read_voc_object(sf_annotation_set *set, const char *name, xmlNode *object,
-                            const char *image, int width, int height)
-{
-    int line = (int)xmlGetLineNo(object);
-    g_autofree char *where = line_location(name, line);
-    g_autofree char *label = xml_child_text(object, "name");
-    if (!label || !*label) {
-        problem(set, SF_SKIP_MALFORMED, 1, where, "object without a <name>");
+    o->line = (int)xmlGetLineNo(object);
+    o->label = xml_child_text(object, "name");
+    if (!o->label || !*o->label) {
+        o->reason = SF_SKIP_MALFORMED;
+        o->cause = g_strdup("object without a <name>");
         return;
     }
     xmlNode *box = xml_child(object, "bndbox");
     static const char *const tags[] = {"xmin", "ymin", "xmax", "ymax"};
-    double v[4];
     for (int k = 0; k < 4; k++) {
         g_autofree char *text = xml_child_text(box, tags[k]);
-        if (!box || !text || !parse_double(text, &v[k])) {
-            problem(set, SF_SKIP_MALFORMED, 1, where, "object '%s': <bndbox>/<%s> %s", label,
-                    tags[k], text ? "is not a number" : "is missing");
+        if (!box || !text || !parse_double(text, &o->v[k])) {
+            o->reason = SF_SKIP_MALFORMED;
+            o->cause = g_strdup_printf("object '%s': <bndbox>/<%s> %s", o->label, tags[k],
+                                       text ? "is not a number" : "is missing");
             return;
         }
     }
+    const double *v = o->v;
     if (v[2] <= v[0] || v[3] <= v[1]) {
-        problem(set, SF_SKIP_BAD_SIZE, 1, where,
-                "object '%s': %s box (xmin %g, ymin %g, xmax %g, ymax %g)", label,
-                v[2] < v[0] || v[3] < v[1] ? "negative" : "empty", v[0], v[1], v[2], v[3]);
+        o->reason = SF_SKIP_BAD_SIZE;
+        o->cause = g_strdup_printf("object '%s': %s box (xmin %g, ymin %g, xmax %g, ymax %g)",
+                                   o->label, v[2] < v[0] || v[3] < v[1] ? "negative" : "empty",
+                                   v[0], v[1], v[2], v[3]);
+    }
+}
+
+/* The first error libxml2 reports, with its line. */
+typedef struct {
+    int line;
+    char *message;
+    gboolean no_memory;
+} xml_failure;
+
+static void on_xml_error(void *data, xmlErrorPtr error)
+{
+    xml_failure *failure = data;
+    if (error->code == XML_ERR_NO_MEMORY)
+        failure->no_memory = TRUE;
+    if (failure->message || error->level < XML_ERR_ERROR)
+        return;
+    failure->line = error->line;
+    failure->message = g_strstrip(g_strdup(error->message ? error->message : "?"));
+}
+
+/* What a VOC file says about its image, read before its objects are kept. */
+typedef struct {
+    gboolean is_voc; /* the root is <annotation> */
+    char *root;      /* the root element's name */
+    int root_line;
+    char *image;           /* <filename>, the first one */
+    char *w_text, *h_text; /* <size>/<width|height> */
+    GArray *objects;       /* voc_object */
+    gboolean doctype;
+    xml_failure failure;
+} voc_file;
+
+static void voc_file_clear(voc_file *f)
+{
+    g_free(f->root);
+    g_free(f->image);
+    g_free(f->w_text);
+    g_free(f->h_text);
+    g_array_unref(f->objects);
+    g_free(f->failure.message);
+}
+
+/*
+ * Reads untrusted XML as a stream (libxml2's xmlTextReader): one <object>
+ * is in memory at a time, so a 156 MB file no longer costs gigabytes of
+ * tree. No network, no DTD loading, no entity substitution, and a document
+ * that declares a DTD at all is refused where the declaration is met,
+ * before anything could use it: neither external entities nor entity
+ * expansion bombs take effect.
+ */
+static void scan_voc(sf_annotation_set *set, const char *name, const char *data, size_t length,
+                     voc_file *f)
+{
+    xmlTextReader *reader = xmlReaderForMemory(
+        data, (int)length, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!reader) {
+        fatal(set, SF_EXIT_FAILURE, name, "out of memory reading XML");
         return;
     }
-    sf_annotation *a = rectangle_new(label, v[0], v[1], v[2], v[3], image, name, line, NULL);
-    a->image_width = width;
-    a->image_height = height;
-    g_ptr_array_add(set->annotations, a);
+    xmlTextReaderSetStructuredErrorHandler(reader, on_xml_error, &f->failure);
+    int status = xmlTextReaderRead(reader);
+    while (status == 1 && !stopped(set)) {
+        int type = xmlTextReaderNodeType(reader);
+        int depth = xmlTextReaderDepth(reader);
+        if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+            f->doctype = TRUE;
+            break;
+        }
+        if (type != XML_READER_TYPE_ELEMENT || depth > 1) {
+            status = xmlTextReaderRead(reader);
+            continue;
+        }
+        const char *element = (const char *)xmlTextReaderConstName(reader);
+        if (depth == 0) {
+            f->root = g_strdup(element);
+            f->root_line = (int)xmlGetLineNo(xmlTextReaderCurrentNode(reader));
+            f->is_voc = !strcmp(element, "annotation");
+            if (!f->is_voc)
+                break;
+            status = xmlTextReaderRead(reader);
+            continue;
+        }
+        gboolean wanted = !strcmp(element, "object") ||
+                          (!strcmp(element, "filename") && !f->image) ||
+                          (!strcmp(element, "size") && !f->w_text && !f->h_text);
+        xmlNode *node = wanted ? xmlTextReaderExpand(reader) : NULL;
+        if (wanted && !node) {
+            status = -1;
+            break;
+        }
+        if (node && !strcmp(element, "object")) {
+            g_autofree char *where = line_location(name, (int)xmlGetLineNo(node));
+            if (!room_for(set, where, 4))
+                break;
+            voc_object o = {0};
+            read_voc_object(node, &o);
+            g_array_append_val(f->objects, o);
+            set->priv->n_pending++;
+        } else if (node && !strcmp(element, "filename")) {
+            f->image = xml_text(node);
+        } else if (node) {
+            f->w_text = xml_child_text(node, "width");
+            f->h_text = xml_child_text(node, "height");
+        }
+        /* Past the element: the reader frees what it leaves behind. */
+        status = xmlTextReaderNext(reader);
+    }
+    if (status < 0 && !f->failure.message)
+        f->failure.message = g_strdup("?");
+    if (f->failure.no_memory)
+        fatal(set, SF_EXIT_FAILURE, name, "out of memory reading XML");
+    xmlFreeTextReader(reader);
 }
 
 static void read_voc(sf_annotation_set *set, const char *name, const char *data, size_t length,
                      gboolean in_container)
 {
-    xmlDoc *doc = parse_xml(set, name, data, length);
-    if (!doc)
+    if (length > G_MAXINT) {
+        problem(set, SF_SKIP_MALFORMED, 1, name, "XML file too large");
         return;
-    xmlNode *root = xmlDocGetRootElement(doc);
-    if (!root || strcmp((const char *)root->name, "annotation") != 0) {
+    }
+    voc_file f = {.objects = g_array_new(FALSE, TRUE, sizeof(voc_object))};
+    g_array_set_clear_func(f.objects, voc_object_clear);
+    scan_voc(set, name, data, length, &f);
+    set->priv->n_pending -= f.objects->len;
+    guint n_objects = f.objects->len;
+    int width = 0, height = 0;
+    dim_status w_ok = f.w_text ? parse_dimension(f.w_text, &width) : DIM_OK;
+    dim_status h_ok = f.h_text ? parse_dimension(f.h_text, &height) : DIM_OK;
+    const char *first = NULL;
+    g_autofree char *where = line_location(name, f.root_line);
+
+    if (stopped(set)) {
+        /* A limit was passed: nothing more to say about this file. */
+    } else if (f.failure.message) {
+        g_autofree char *at = line_location(name, f.failure.line);
+        problem(set, SF_SKIP_MALFORMED, MAX(n_objects, 1), at, "not well-formed XML: %s",
+                f.failure.message);
+    } else if (f.doctype) {
+        problem(set, SF_SKIP_MALFORMED, 1, name,
+                "XML with a DOCTYPE is refused (entities are never expanded)");
+    } else if (!f.is_voc) {
         if (in_container)
             note(set, name, "ignored: XML but not a VOC <annotation>");
         else
             problem(set, SF_SKIP_NOT_EXPORT, 1, name, "XML root is <%s>, not a VOC <annotation>",
-                    root ? (char *)root->name : "");
-        xmlFreeDoc(doc);
-        return;
-    }
-    guint n_objects = count_children(root, "object");
-    g_autofree char *image = xml_child_text(root, "filename");
-    int width = 0, height = 0;
-    xmlNode *size = xml_child(root, "size");
-    g_autofree char *w_text = xml_child_text(size, "width");
-    g_autofree char *h_text = xml_child_text(size, "height");
-    dim_status w_ok = w_text ? parse_dimension(w_text, &width) : DIM_OK;
-    dim_status h_ok = h_text ? parse_dimension(h_text, &height) : DIM_OK;
-    const char *first = NULL;
-    g_autofree char *where = line_location(name, (int)xmlGetLineNo(root));
-
-    if (!image || !*image) {
+                    f.root ? f.root : "");
+    } else if (!f.image || !*f.image) {
         problem(set, SF_SKIP_MALFORMED, MAX(n_objects, 1), where, "no <filename>");
-    } else if (!image_name_ok(image)) {
+    } else if (!image_name_ok(f.image)) {
         problem(set, SF_SKIP_PATH, MAX(n_objects, 1), where,
-                "<filename> '%s' is a path, not a file name", image);
-    } else if (w_ok == DIM_MALFORMED || h_ok == DIM_MALFORMED || !w_text != !h_text) {
+                "<filename> '%s' is a path, not a file name", f.image);
+    } else if (w_ok == DIM_MALFORMED || h_ok == DIM_MALFORMED || !f.w_text != !f.h_text) {
         problem(set, SF_SKIP_MALFORMED, MAX(n_objects, 1), where,
                 "<size> width/height are not integers");
     } else if (w_ok == DIM_NOT_POSITIVE || h_ok == DIM_NOT_POSITIVE) {
         problem(set, SF_SKIP_BAD_SIZE, MAX(n_objects, 1), where,
-                "image size %s x %s is not positive", w_text, h_text);
-    } else if (!register_image(set, SF_EXPORT_VOC, image, new_group(set), name, &first)) {
+                "image size %s x %s is not positive", f.w_text, f.h_text);
+    } else if (!register_image(set, SF_EXPORT_VOC, f.image, new_group(set), name, &first)) {
         problem(set, SF_SKIP_DUPLICATE, MAX(n_objects, 1), where,
-                "image '%s' is already listed by %s in this export; file skipped", image, first);
+                "image '%s' is already listed by %s in this export; file skipped", f.image, first);
     } else {
         if (width > 0)
-            remember_size(set, image, width, height);
-        for (xmlNode *c = root->children; c; c = c->next)
-            if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, "object"))
-                read_voc_object(set, name, c, image, width, height);
+            remember_size(set, f.image, width, height);
+        for (guint i = 0; i < n_objects && !stopped(set); i++) {
+            const voc_object *o = &g_array_index(f.objects, voc_object, i);
+            g_autofree char *at = line_location(name, o->line);
+            if (o->cause) {
+                problem(set, o->reason, 1, at, "%s", o->cause);
+                continue;
+            }
+            sf_annotation *a = rectangle_new(o->label, o->v[0], o->v[1], o->v[2], o->v[3], f.image,
+                                             name, o->line, NULL);
+            a->image_width = width;
+            a->image_height = height;
+            keep(set, a);
+        }
     }
-    xmlFreeDoc(doc);
+    voc_file_clear(&f);
 }
 
 /* ---- CSV (Makesense writes no quoting) ----------------------------------- */
@@ -809,11 +1084,11 @@ static sf_annotation *csv_annotation(const csv_layout *layout, char **f, const d
 }
 
 static void read_csv_row(sf_annotation_set *set, const csv_layout *layout, const char *name,
-                         int line, const char *text, csv_run *run)
+                         int line, char *text, csv_run *run)
 {
     g_autofree char *where = line_location(name, line);
-    g_auto(GStrv) f = g_strsplit(text, ",", -1);
-    int n = (int)g_strv_length(f);
+    char *f[8];
+    int n = split_fields(text, ",", FALSE, f, (int)G_N_ELEMENTS(f));
     if (n != layout->n_fields) {
         problem(set, SF_SKIP_MALFORMED, 1, where, "expected %d fields (%s), found %d",
                 layout->n_fields, layout->layout, n);
@@ -875,7 +1150,7 @@ static void read_csv_row(sf_annotation_set *set, const csv_layout *layout, const
     sf_annotation *a = csv_annotation(layout, f, v, name, line);
     a->image_width = width;
     a->image_height = height;
-    g_ptr_array_add(set->annotations, a);
+    keep(set, a);
 }
 
 static void read_csv(sf_annotation_set *set, sf_export_format format, const char *name,
@@ -886,116 +1161,34 @@ static void read_csv(sf_annotation_set *set, sf_export_format format, const char
         if (csv_layouts[i].format == format)
             layout = &csv_layouts[i];
     g_return_if_fail(layout != NULL);
-    if (length >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
-        data += 3;
-        length -= 3;
-    }
-    g_auto(GStrv) lines = split_lines(data, length);
+    line_reader lines;
+    line_reader_init(&lines, data, length);
+    g_autoptr(GString) text = g_string_new(NULL);
     csv_run run = {0};
     gboolean header = format == SF_EXPORT_RECT_CSV;
-    for (int i = 0; lines[i]; i++) {
-        if (blank(lines[i]))
+    while (!stopped(set) && line_reader_next(&lines, text, G_MAXSIZE)) {
+        if (blank(text->str))
             continue;
         if (header) {
             header = FALSE;
-            if (!strcmp(lines[i], RECT_CSV_HEADER))
+            if (!strcmp(text->str, RECT_CSV_HEADER))
                 continue;
         }
-        read_csv_row(set, layout, name, i + 1, lines[i], &run);
+        read_csv_row(set, layout, name, lines.number, text->str, &run);
     }
     g_free(run.image);
 }
 
 /* ---- JSON (COCO, VGG) ------------------------------------------------------ */
 
-/* Watches the parser to catch repeated top-level keys, which json-glib
- * would otherwise merge silently (the last one wins). */
-typedef struct {
-    int depth;
-    GHashTable *seen;       /* top-level keys */
-    GHashTable *duplicated; /* top-level keys seen twice */
-} json_watch;
-
-static void on_container_start(JsonParser *parser, gpointer data)
-{
-    (void)parser;
-    ((json_watch *)data)->depth++;
-}
-
-static void on_object_end(JsonParser *parser, JsonObject *object, gpointer data)
-{
-    (void)parser;
-    (void)object;
-    ((json_watch *)data)->depth--;
-}
-
-static void on_array_end(JsonParser *parser, JsonArray *array, gpointer data)
-{
-    (void)parser;
-    (void)array;
-    ((json_watch *)data)->depth--;
-}
-
-static void on_object_member(JsonParser *parser, JsonObject *object, const char *member,
-                             gpointer data)
-{
-    (void)parser;
-    (void)object;
-    json_watch *watch = data;
-    if (watch->depth != 1)
-        return;
-    if (!g_hash_table_add(watch->seen, g_strdup(member)))
-        g_hash_table_add(watch->duplicated, g_strdup(member));
-}
-
-static JsonParser *parse_json(sf_annotation_set *set, const char *name, const char *data,
-                              size_t length, GHashTable *duplicated)
-{
-    if (length >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
-        data += 3;
-        length -= 3;
-    }
-    /* json-glib recurses per level: refuse what would overflow the stack. */
-    int deep_line = 0;
-    if (sf_json_depth_bound(data, length, SF_JSON_MAX_DEPTH, &deep_line) > SF_JSON_MAX_DEPTH) {
-        g_autofree char *where = line_location(name, deep_line);
-        problem(set, SF_SKIP_MALFORMED, 1, where, "JSON nested deeper than %d levels; refused",
-                SF_JSON_MAX_DEPTH);
-        return NULL;
-    }
-    JsonParser *parser = json_parser_new();
-    json_watch watch = {0, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-                        duplicated};
-    g_signal_connect(parser, "object-start", G_CALLBACK(on_container_start), &watch);
-    g_signal_connect(parser, "array-start", G_CALLBACK(on_container_start), &watch);
-    g_signal_connect(parser, "object-end", G_CALLBACK(on_object_end), &watch);
-    g_signal_connect(parser, "array-end", G_CALLBACK(on_array_end), &watch);
-    g_signal_connect(parser, "object-member", G_CALLBACK(on_object_member), &watch);
-    GError *error = NULL;
-    gboolean ok = json_parser_load_from_data(parser, data, (gssize)length, &error);
-    g_signal_handlers_disconnect_by_data(parser, &watch);
-    g_hash_table_unref(watch.seen);
-    if (!ok) {
-        /* json-glib says "<data>:<line>:<column>: <cause>". */
-        const char *text = error->message;
-        if (g_str_has_prefix(text, "<data>:"))
-            text += strlen("<data>:");
-        char *end = NULL;
-        guint64 line = g_ascii_strtoull(text, &end, 10);
-        guint64 column = end && *end == ':' ? g_ascii_strtoull(end + 1, &end, 10) : 0;
-        if (line > 0 && end && g_str_has_prefix(end, ": ")) {
-            g_autofree char *where = g_strdup_printf("%s:%" G_GUINT64_FORMAT, name, line);
-            problem(set, SF_SKIP_MALFORMED, 1, where,
-                    "not valid JSON (column %" G_GUINT64_FORMAT "): %s", column, end + 2);
-        } else {
-            problem(set, SF_SKIP_MALFORMED, 1, name, "not valid JSON: %s", error->message);
-        }
-        g_error_free(error);
-        g_object_unref(parser);
-        return NULL;
-    }
-    return parser;
-}
+/*
+ * A JSON export is read in passes over its text with the pull reader
+ * (json_read.h), never as one tree: first its outline (the top-level
+ * names, which say COCO or VGG, and which names repeat), then one entry at
+ * a time as a small json-glib tree, freed before the next. COCO needs its
+ * images and categories before its annotations, and Makesense writes the
+ * categories last, so COCO takes one more pass.
+ */
 
 static JsonNode *json_member(JsonObject *object, const char *name)
 {
@@ -1035,11 +1228,38 @@ static const char *json_string(JsonNode *node)
                : NULL;
 }
 
-/* Flat [x0, y0, x1, y1, ...] -> polygon vertices, dropping a closing vertex
- * that repeats the first. NULL when it is not a polygon. */
-static sf_vertex *polygon_from_flat(JsonArray *flat, size_t *n_out, const char **why)
+static JsonArray *json_array_member(JsonObject *object, const char *name)
 {
-    guint n = json_array_get_length(flat);
+    JsonNode *node = json_member(object, name);
+    return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+}
+
+/* x and y of vertex i of a polygon given as one flat list (COCO) or two
+ * lists (VGG). */
+typedef struct {
+    JsonArray *flat;
+    JsonArray *xs, *ys;
+} json_polygon;
+
+static guint polygon_length(const json_polygon *p)
+{
+    if (p->flat)
+        return json_array_get_length(p->flat);
+    return 2 * json_array_get_length(p->xs);
+}
+
+static JsonNode *polygon_coordinate(const json_polygon *p, guint i)
+{
+    if (p->flat)
+        return json_array_get_element(p->flat, i);
+    return json_array_get_element(i % 2 ? p->ys : p->xs, i / 2);
+}
+
+/* [x0, y0, x1, y1, ...] -> polygon vertices, dropping a closing vertex
+ * that repeats the first. NULL when it is not a polygon. */
+static sf_vertex *polygon_vertices(const json_polygon *p, size_t *n_out, const char **why)
+{
+    guint n = polygon_length(p);
     if (n % 2) {
         *why = "an odd number of coordinates";
         return NULL;
@@ -1047,7 +1267,7 @@ static sf_vertex *polygon_from_flat(JsonArray *flat, size_t *n_out, const char *
     sf_vertex *v = g_new(sf_vertex, MAX(n / 2, 1));
     for (guint i = 0; i < n; i++) {
         double d;
-        if (!json_number(json_array_get_element(flat, i), &d)) {
+        if (!json_number(polygon_coordinate(p, i), &d)) {
             *why = "a coordinate that is not a number";
             g_free(v);
             return NULL;
@@ -1069,6 +1289,131 @@ static sf_vertex *polygon_from_flat(JsonArray *flat, size_t *n_out, const char *
     return v;
 }
 
+static sf_annotation *polygon_annotation(const char *label, sf_vertex *vertices, size_t n,
+                                         const char *image, const char *source, const char *where)
+{
+    sf_annotation *a = annotation_new(label, SF_SHAPE_POLYGON, 0, image, source, 0, where);
+    g_free(a->vertices);
+    a->vertices = vertices;
+    a->n_vertices = n;
+    return a;
+}
+
+/* A problem for a reader that failed: "<name>:<line>: <cause>". A limit
+ * passed inside an entry is fatal; malformed text skips the file. */
+static void json_failed(sf_annotation_set *set, const char *name, const sf_json_reader *reader,
+                        guint n_skipped)
+{
+    g_autofree char *where = line_location(name, sf_json_reader_error_line(reader));
+    const char *cause = sf_json_reader_error_cause(reader);
+    if (g_str_has_prefix(cause, "more than "))
+        fatal(set, SF_EXIT_BAD_INPUT, where, "%s", cause);
+    else
+        problem(set, SF_SKIP_MALFORMED, n_skipped, where, "%s", cause);
+}
+
+/* The top level of a JSON export. */
+typedef struct {
+    gboolean object;        /* the root is an object */
+    GHashTable *names;      /* its member names */
+    GHashTable *duplicated; /* names it holds twice */
+    GHashTable *kinds;      /* name -> GINT_TO_POINTER(first token of its value) */
+} json_outline;
+
+static void json_outline_clear(json_outline *o)
+{
+    g_clear_pointer(&o->names, g_hash_table_unref);
+    g_clear_pointer(&o->duplicated, g_hash_table_unref);
+    g_clear_pointer(&o->kinds, g_hash_table_unref);
+}
+
+/* Reads the whole text once, checking it is JSON; FALSE (with a problem)
+ * when it is not. */
+static gboolean json_outline_read(sf_annotation_set *set, const char *name, const char *data,
+                                  size_t length, json_outline *o)
+{
+    o->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    o->duplicated = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    o->kinds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(sf_json_reader) r = sf_json_reader_new(name, data, length);
+    gboolean ok = sf_json_reader_next(r, NULL);
+    o->object = ok && r->token == SF_JSON_OBJECT_BEGIN;
+    while (ok && o->object) {
+        ok = sf_json_reader_next(r, NULL);
+        if (!ok || r->token == SF_JSON_OBJECT_END)
+            break;
+        if (!g_hash_table_add(o->names, g_strdup(r->key)))
+            g_hash_table_add(o->duplicated, g_strdup(r->key));
+        else
+            g_hash_table_insert(o->kinds, g_strdup(r->key), GINT_TO_POINTER(r->token));
+        ok = sf_json_reader_skip(r, NULL);
+    }
+    if (ok && !o->object)
+        ok = sf_json_reader_skip(r, NULL);
+    if (ok)
+        ok = sf_json_reader_next(r, NULL); /* nothing after the root */
+    if (!ok)
+        json_failed(set, name, r, 1);
+    return ok;
+}
+
+static sf_json_token outline_kind(const json_outline *o, const char *name)
+{
+    gpointer kind;
+    if (!g_hash_table_lookup_extended(o->kinds, name, NULL, &kind))
+        return SF_JSON_END;
+    return (sf_json_token)GPOINTER_TO_INT(kind);
+}
+
+/* Called with each entry: an element of a top-level array, or a top-level
+ * member; `key` is the array's or the member's name. */
+typedef void (*json_entry_fn)(sf_annotation_set *set, const char *name, const char *key,
+                              guint index, JsonNode *entry, gpointer data);
+
+/*
+ * One pass over a text already outlined: each element of the top-level
+ * arrays named in `arrays` (NULL-terminated), or with `arrays` NULL each
+ * top-level member, goes to `fn` as a tree of its own.
+ */
+static void json_entries(sf_annotation_set *set, const char *name, const char *data, size_t length,
+                         const char *const *arrays, json_entry_fn fn, gpointer fn_data)
+{
+    g_autoptr(sf_json_reader) r = sf_json_reader_new(name, data, length);
+    size_t max_values = set->priv->limits.max_entry_values;
+    if (!sf_json_reader_next(r, NULL))
+        return;
+    while (!stopped(set) && sf_json_reader_next(r, NULL) && r->token != SF_JSON_OBJECT_END) {
+        g_autofree char *key = g_strdup(r->key);
+        gboolean wanted = arrays && r->token == SF_JSON_ARRAY_BEGIN && g_strv_contains(arrays, key);
+        if (!arrays) {
+            g_autoptr(JsonNode) entry = sf_json_reader_build(r, max_values, NULL);
+            if (!entry) {
+                json_failed(set, name, r, 1);
+                return;
+            }
+            fn(set, name, key, 0, entry, fn_data);
+            continue;
+        }
+        if (!wanted) {
+            if (!sf_json_reader_skip(r, NULL))
+                return;
+            continue;
+        }
+        for (guint index = 0; !stopped(set); index++) {
+            if (!sf_json_reader_next(r, NULL))
+                return;
+            if (r->token == SF_JSON_ARRAY_END)
+                break;
+            g_autoptr(JsonNode) entry = sf_json_reader_build(r, max_values, NULL);
+            if (!entry) {
+                json_failed(set, name, r, 1);
+                return;
+            }
+            fn(set, name, key, index, entry, fn_data);
+        }
+    }
+}
+
 typedef struct {
     char *file_name;
     int width, height;
@@ -1084,81 +1429,88 @@ static void coco_image_free(gpointer data)
     g_free(image);
 }
 
-static GHashTable *read_coco_images(sf_annotation_set *set, const char *name, JsonArray *images)
+typedef struct {
+    GHashTable *images;     /* id -> coco_image* */
+    GHashTable *categories; /* id -> name */
+} coco_tables;
+
+static void read_coco_image(sf_annotation_set *set, const char *name, guint i, JsonNode *node,
+                            GHashTable *by_id)
 {
-    GHashTable *by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, coco_image_free);
-    for (guint i = 0; i < json_array_get_length(images); i++) {
-        g_autofree char *where = g_strdup_printf("%s: images[%u]", name, i);
-        JsonNode *node = json_array_get_element(images, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-        int64_t id, w, h;
-        const char *file_name = json_string(json_member(o, "file_name"));
-        if (!o || !json_integer(json_member(o, "id"), &id) || !file_name) {
-            problem(set, SF_SKIP_MALFORMED, 0, where,
-                    "an image needs an integer id and a file_name");
-            continue;
-        }
-        if (g_hash_table_contains(by_id, &id)) {
-            problem(set, SF_SKIP_MALFORMED, 0, where, "image id %" G_GINT64_FORMAT " repeated", id);
-            continue;
-        }
-        coco_image *image = g_new0(coco_image, 1);
-        image->file_name = g_strdup(file_name);
-        image->usable = FALSE;
-        image->reason = SF_SKIP_MALFORMED;
-        const char *first = NULL;
-        if (!json_integer(json_member(o, "width"), &w) ||
-            !json_integer(json_member(o, "height"), &h) || w > G_MAXINT || h > G_MAXINT) {
-            image->problem = problem(set, SF_SKIP_MALFORMED, 0, where,
-                                     "image '%s': width/height are not integers", file_name);
-        } else if (w <= 0 || h <= 0) {
-            image->reason = SF_SKIP_BAD_SIZE;
-            image->problem = problem(set, SF_SKIP_BAD_SIZE, 0, where,
-                                     "image '%s': size %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
-                                     " is not positive",
-                                     file_name, w, h);
-        } else if (!image_name_ok(file_name)) {
-            image->reason = SF_SKIP_PATH;
-            image->problem = problem(set, SF_SKIP_PATH, 0, where,
-                                     "file_name '%s' is a path, not a file name", file_name);
-        } else if (!register_image(set, SF_EXPORT_COCO, file_name, new_group(set), where, &first)) {
-            image->reason = SF_SKIP_DUPLICATE;
-            image->problem = problem(set, SF_SKIP_DUPLICATE, 0, where,
-                                     "image '%s' is already listed (%s); its annotations skipped",
-                                     file_name, first);
-        } else {
-            image->usable = TRUE;
-            image->width = (int)w;
-            image->height = (int)h;
-            remember_size(set, file_name, image->width, image->height);
-        }
-        int64_t *key = g_new(int64_t, 1);
-        *key = id;
-        g_hash_table_insert(by_id, key, image);
+    g_autofree char *where = g_strdup_printf("%s: images[%u]", name, i);
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    int64_t id, w, h;
+    const char *file_name = json_string(json_member(o, "file_name"));
+    if (!o || !json_integer(json_member(o, "id"), &id) || !file_name) {
+        problem(set, SF_SKIP_MALFORMED, 0, where, "an image needs an integer id and a file_name");
+        return;
     }
-    return by_id;
+    if (g_hash_table_contains(by_id, &id)) {
+        problem(set, SF_SKIP_MALFORMED, 0, where, "image id %" G_GINT64_FORMAT " repeated", id);
+        return;
+    }
+    coco_image *image = g_new0(coco_image, 1);
+    image->file_name = g_strdup(file_name);
+    image->usable = FALSE;
+    image->reason = SF_SKIP_MALFORMED;
+    const char *first = NULL;
+    if (!json_integer(json_member(o, "width"), &w) || !json_integer(json_member(o, "height"), &h) ||
+        w > G_MAXINT || h > G_MAXINT) {
+        image->problem = problem(set, SF_SKIP_MALFORMED, 0, where,
+                                 "image '%s': width/height are not integers", file_name);
+    } else if (w <= 0 || h <= 0) {
+        image->reason = SF_SKIP_BAD_SIZE;
+        image->problem =
+            problem(set, SF_SKIP_BAD_SIZE, 0, where,
+                    "image '%s': size %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT " is not positive",
+                    file_name, w, h);
+    } else if (!image_name_ok(file_name)) {
+        image->reason = SF_SKIP_PATH;
+        image->problem = problem(set, SF_SKIP_PATH, 0, where,
+                                 "file_name '%s' is a path, not a file name", file_name);
+    } else if (!register_image(set, SF_EXPORT_COCO, file_name, new_group(set), where, &first)) {
+        image->reason = SF_SKIP_DUPLICATE;
+        image->problem =
+            problem(set, SF_SKIP_DUPLICATE, 0, where,
+                    "image '%s' is already listed (%s); its annotations skipped", file_name, first);
+    } else {
+        image->usable = TRUE;
+        image->width = (int)w;
+        image->height = (int)h;
+        remember_size(set, file_name, image->width, image->height);
+    }
+    int64_t *key = g_new(int64_t, 1);
+    *key = id;
+    g_hash_table_insert(by_id, key, image);
 }
 
-static GHashTable *read_coco_categories(JsonArray *categories)
+static void read_coco_category(JsonNode *node, GHashTable *names)
 {
-    GHashTable *names = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-    for (guint i = 0; categories && i < json_array_get_length(categories); i++) {
-        JsonNode *node = json_array_get_element(categories, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-        int64_t id;
-        const char *label = json_string(json_member(o, "name"));
-        if (!o || !json_integer(json_member(o, "id"), &id) || !label || !*label)
-            continue;
-        int64_t *key = g_new(int64_t, 1);
-        *key = id;
-        g_hash_table_replace(names, key, g_strdup(label));
-    }
-    return names;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    int64_t id;
+    const char *label = json_string(json_member(o, "name"));
+    if (!o || !json_integer(json_member(o, "id"), &id) || !label || !*label)
+        return;
+    int64_t *key = g_new(int64_t, 1);
+    *key = id;
+    g_hash_table_replace(names, key, g_strdup(label));
 }
 
-static void read_coco_annotation(sf_annotation_set *set, const char *name, guint index,
-                                 JsonNode *node, GHashTable *images, GHashTable *categories)
+static void read_coco_table_entry(sf_annotation_set *set, const char *name, const char *key,
+                                  guint index, JsonNode *entry, gpointer data)
 {
+    coco_tables *tables = data;
+    if (!strcmp(key, "images"))
+        read_coco_image(set, name, index, entry, tables->images);
+    else
+        read_coco_category(entry, tables->categories);
+}
+
+static void read_coco_annotation(sf_annotation_set *set, const char *name, const char *key,
+                                 guint index, JsonNode *node, gpointer data)
+{
+    (void)key;
+    const coco_tables *tables = data;
     g_autofree char *path = g_strdup_printf("annotations[%u]", index);
     g_autofree char *where = g_strdup_printf("%s: %s", name, path);
     JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
@@ -1168,7 +1520,7 @@ static void read_coco_annotation(sf_annotation_set *set, const char *name, guint
         problem(set, SF_SKIP_MALFORMED, 1, where, "needs integer image_id and category_id");
         return;
     }
-    coco_image *image = g_hash_table_lookup(images, &image_id);
+    coco_image *image = g_hash_table_lookup(tables->images, &image_id);
     if (!image) {
         problem(set, SF_SKIP_MALFORMED, 1, where, "image_id %" G_GINT64_FORMAT " is not in images",
                 image_id);
@@ -1179,7 +1531,7 @@ static void read_coco_annotation(sf_annotation_set *set, const char *name, guint
             image->problem->n_skipped++;
         return;
     }
-    const char *label = g_hash_table_lookup(categories, &category_id);
+    const char *label = g_hash_table_lookup(tables->categories, &category_id);
     if (!label) {
         problem(set, SF_SKIP_UNKNOWN_CLASS, 1, where,
                 "category_id %" G_GINT64_FORMAT " is not in categories", category_id);
@@ -1193,8 +1545,7 @@ static void read_coco_annotation(sf_annotation_set *set, const char *name, guint
     JsonArray *polygons = seg && JSON_NODE_HOLDS_ARRAY(seg) ? json_node_get_array(seg) : NULL;
     if (!polygons || json_array_get_length(polygons) == 0) {
         /* No outline: fall back to the box, which every COCO writer gives. */
-        JsonNode *bbox = json_member(o, "bbox");
-        JsonArray *b = bbox && JSON_NODE_HOLDS_ARRAY(bbox) ? json_node_get_array(bbox) : NULL;
+        JsonArray *b = json_array_member(o, "bbox");
         double v[4];
         gboolean ok = b && json_array_get_length(b) == 4;
         for (guint k = 0; ok && k < 4; k++)
@@ -1212,16 +1563,16 @@ static void read_coco_annotation(sf_annotation_set *set, const char *name, guint
                                          image->file_name, name, 0, path);
         a->image_width = image->width;
         a->image_height = image->height;
-        g_ptr_array_add(set->annotations, a);
+        keep(set, a);
         return;
     }
-    for (guint p = 0; p < json_array_get_length(polygons); p++) {
+    for (guint p = 0; p < json_array_get_length(polygons) && !stopped(set); p++) {
         JsonNode *flat = json_array_get_element(polygons, p);
         const char *why = "not an array of numbers";
         size_t n = 0;
-        sf_vertex *v = JSON_NODE_HOLDS_ARRAY(flat)
-                           ? polygon_from_flat(json_node_get_array(flat), &n, &why)
-                           : NULL;
+        json_polygon polygon = {.flat =
+                                    JSON_NODE_HOLDS_ARRAY(flat) ? json_node_get_array(flat) : NULL};
+        sf_vertex *v = polygon.flat ? polygon_vertices(&polygon, &n, &why) : NULL;
         if (!v) {
             problem(set, SF_SKIP_MALFORMED, 1, where, "segmentation[%u] has %s", p, why);
             continue;
@@ -1229,34 +1580,43 @@ static void read_coco_annotation(sf_annotation_set *set, const char *name, guint
         g_autofree char *sub = json_array_get_length(polygons) > 1
                                    ? g_strdup_printf("%s.segmentation[%u]", path, p)
                                    : g_strdup(path);
-        sf_annotation *a =
-            annotation_new(label, SF_SHAPE_POLYGON, 0, image->file_name, name, 0, sub);
-        g_free(a->vertices);
-        a->vertices = v;
-        a->n_vertices = n;
+        sf_annotation *a = polygon_annotation(label, v, n, image->file_name, name, sub);
         a->image_width = image->width;
         a->image_height = image->height;
-        g_ptr_array_add(set->annotations, a);
+        keep(set, a);
     }
 }
 
-static void read_coco(sf_annotation_set *set, const char *name, JsonObject *root)
+static void read_coco(sf_annotation_set *set, const char *name, const char *data, size_t length,
+                      const json_outline *outline)
 {
-    JsonNode *images = json_member(root, "images");
-    JsonNode *annotations = json_member(root, "annotations");
-    JsonNode *categories = json_member(root, "categories");
-    if (!images || !JSON_NODE_HOLDS_ARRAY(images) || !annotations ||
-        !JSON_NODE_HOLDS_ARRAY(annotations) || (categories && !JSON_NODE_HOLDS_ARRAY(categories))) {
+    static const char *const tables[] = {"images", "categories", NULL};
+    static const char *const annotations[] = {"annotations", NULL};
+    sf_json_token categories = outline_kind(outline, "categories");
+    if (outline_kind(outline, "images") != SF_JSON_ARRAY_BEGIN ||
+        outline_kind(outline, "annotations") != SF_JSON_ARRAY_BEGIN ||
+        (categories != SF_JSON_END && categories != SF_JSON_ARRAY_BEGIN &&
+         categories != SF_JSON_NULL)) {
         problem(set, SF_SKIP_MALFORMED, 1, name,
                 "COCO needs arrays 'images', 'annotations' and 'categories'");
         return;
     }
-    g_autoptr(GHashTable) by_id = read_coco_images(set, name, json_node_get_array(images));
-    g_autoptr(GHashTable) labels =
-        read_coco_categories(categories ? json_node_get_array(categories) : NULL);
-    JsonArray *list = json_node_get_array(annotations);
-    for (guint i = 0; i < json_array_get_length(list); i++)
-        read_coco_annotation(set, name, i, json_array_get_element(list, i), by_id, labels);
+    for (const char *const *t = tables; *t; t++)
+        if (g_hash_table_contains(outline->duplicated, *t) ||
+            g_hash_table_contains(outline->duplicated, "annotations")) {
+            problem(set, SF_SKIP_MALFORMED, 1, name,
+                    "'%s' appears twice at the top level; file skipped",
+                    g_hash_table_contains(outline->duplicated, *t) ? *t : "annotations");
+            return;
+        }
+    coco_tables t = {
+        .images = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, coco_image_free),
+        .categories = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free),
+    };
+    json_entries(set, name, data, length, tables, read_coco_table_entry, &t);
+    json_entries(set, name, data, length, annotations, read_coco_annotation, &t);
+    g_hash_table_unref(t.images);
+    g_hash_table_unref(t.categories);
 }
 
 static void read_vgg_region(sf_annotation_set *set, const char *name, const char *image,
@@ -1286,33 +1646,22 @@ static void read_vgg_region(sf_annotation_set *set, const char *name, const char
                 kind);
         return;
     }
-    JsonNode *xs_node = json_member(shape, "all_points_x");
-    JsonNode *ys_node = json_member(shape, "all_points_y");
-    JsonArray *xs = xs_node && JSON_NODE_HOLDS_ARRAY(xs_node) ? json_node_get_array(xs_node) : NULL;
-    JsonArray *ys = ys_node && JSON_NODE_HOLDS_ARRAY(ys_node) ? json_node_get_array(ys_node) : NULL;
-    if (!xs || !ys || json_array_get_length(xs) != json_array_get_length(ys)) {
+    json_polygon polygon = {.xs = json_array_member(shape, "all_points_x"),
+                            .ys = json_array_member(shape, "all_points_y")};
+    if (!polygon.xs || !polygon.ys ||
+        json_array_get_length(polygon.xs) != json_array_get_length(polygon.ys)) {
         problem(set, SF_SKIP_MALFORMED, 1, where,
                 "all_points_x and all_points_y must be arrays of the same length");
         return;
     }
-    /* Interleave into the flat layout so both JSON formats share one path. */
-    g_autoptr(JsonArray) flat = json_array_new();
-    for (guint i = 0; i < json_array_get_length(xs); i++) {
-        json_array_add_element(flat, json_node_copy(json_array_get_element(xs, i)));
-        json_array_add_element(flat, json_node_copy(json_array_get_element(ys, i)));
-    }
     const char *why = NULL;
     size_t n = 0;
-    sf_vertex *v = polygon_from_flat(flat, &n, &why);
+    sf_vertex *v = polygon_vertices(&polygon, &n, &why);
     if (!v) {
         problem(set, SF_SKIP_MALFORMED, 1, where, "polygon has %s", why);
         return;
     }
-    sf_annotation *a = annotation_new(label, SF_SHAPE_POLYGON, 0, image, name, 0, path);
-    g_free(a->vertices);
-    a->vertices = v;
-    a->n_vertices = n;
-    g_ptr_array_add(set->annotations, a);
+    keep(set, polygon_annotation(label, v, n, image, name, path));
 }
 
 static guint json_container_size(JsonNode *node)
@@ -1324,76 +1673,73 @@ static guint json_container_size(JsonNode *node)
     return 0;
 }
 
-static void read_vgg(sf_annotation_set *set, const char *name, JsonObject *root,
-                     GHashTable *duplicated)
+static void read_vgg_entry(sf_annotation_set *set, const char *name, const char *key, guint index,
+                           JsonNode *node, gpointer data)
 {
-    g_autoptr(GList) keys = json_object_get_members(root);
-    for (GList *k = keys; k; k = k->next) {
-        const char *key = k->data;
-        JsonNode *node = json_object_get_member(root, key);
-        JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-        JsonNode *regions = json_member(entry, "regions");
-        const char *image = json_string(json_member(entry, "filename"));
-        if (!image)
-            image = key;
-        g_autofree char *where = g_strdup_printf("%s: \"%s\"", name, key);
-        guint n_regions = MAX(json_container_size(regions), 1);
-        const char *first = NULL;
-        if (!entry || !regions ||
-            !(JSON_NODE_HOLDS_OBJECT(regions) || JSON_NODE_HOLDS_ARRAY(regions))) {
-            problem(set, SF_SKIP_MALFORMED, n_regions, where, "entry without 'regions'");
-            continue;
+    (void)index;
+    const json_outline *outline = data;
+    JsonObject *entry = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    JsonNode *regions = json_member(entry, "regions");
+    const char *image = json_string(json_member(entry, "filename"));
+    if (!image)
+        image = key;
+    g_autofree char *where = g_strdup_printf("%s: \"%s\"", name, key);
+    guint n_regions = MAX(json_container_size(regions), 1);
+    const char *first = NULL;
+    if (!entry || !regions ||
+        !(JSON_NODE_HOLDS_OBJECT(regions) || JSON_NODE_HOLDS_ARRAY(regions))) {
+        problem(set, SF_SKIP_MALFORMED, n_regions, where, "entry without 'regions'");
+        return;
+    }
+    if (!image_name_ok(image)) {
+        problem(set, SF_SKIP_PATH, n_regions, where, "file name '%s' is a path", image);
+        return;
+    }
+    if (g_hash_table_contains(outline->duplicated, key)) {
+        problem(set, SF_SKIP_DUPLICATE, n_regions, where,
+                "image '%s' is listed twice in this file; skipped", key);
+        return;
+    }
+    if (!register_image(set, SF_EXPORT_VGG, image, new_group(set), where, &first)) {
+        problem(set, SF_SKIP_DUPLICATE, n_regions, where,
+                "image '%s' is already listed (%s); skipped", image, first);
+        return;
+    }
+    if (JSON_NODE_HOLDS_ARRAY(regions)) {
+        JsonArray *list = json_node_get_array(regions);
+        for (guint i = 0; i < json_array_get_length(list) && !stopped(set); i++) {
+            char number[16];
+            g_snprintf(number, sizeof number, "%u", i);
+            read_vgg_region(set, name, image, number, json_array_get_element(list, i));
         }
-        if (!image_name_ok(image)) {
-            problem(set, SF_SKIP_PATH, n_regions, where, "file name '%s' is a path", image);
-            continue;
-        }
-        if (g_hash_table_contains(duplicated, key)) {
-            problem(set, SF_SKIP_DUPLICATE, n_regions, where,
-                    "image '%s' is listed twice in this file; skipped", key);
-            continue;
-        }
-        if (!register_image(set, SF_EXPORT_VGG, image, new_group(set), where, &first)) {
-            problem(set, SF_SKIP_DUPLICATE, n_regions, where,
-                    "image '%s' is already listed (%s); skipped", image, first);
-            continue;
-        }
-        if (JSON_NODE_HOLDS_ARRAY(regions)) {
-            JsonArray *list = json_node_get_array(regions);
-            for (guint i = 0; i < json_array_get_length(list); i++) {
-                char index[16];
-                g_snprintf(index, sizeof index, "%u", i);
-                read_vgg_region(set, name, image, index, json_array_get_element(list, i));
-            }
-        } else {
-            JsonObject *object = json_node_get_object(regions);
-            g_autoptr(GList) region_keys = json_object_get_members(object);
-            for (GList *r = region_keys; r; r = r->next)
-                read_vgg_region(set, name, image, r->data, json_object_get_member(object, r->data));
-        }
+    } else {
+        JsonObject *object = json_node_get_object(regions);
+        g_autoptr(GList) region_keys = json_object_get_members(object);
+        for (GList *r = region_keys; r && !stopped(set); r = r->next)
+            read_vgg_region(set, name, image, r->data, json_object_get_member(object, r->data));
     }
 }
 
 static void read_json(sf_annotation_set *set, const char *name, const char *data, size_t length,
                       gboolean in_container)
 {
-    g_autoptr(GHashTable) duplicated = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(JsonParser) parser = parse_json(set, name, data, length, duplicated);
-    if (!parser)
-        return;
-    JsonNode *root = json_parser_get_root(parser);
-    JsonObject *object = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-    if (!object) {
-        if (in_container)
-            note(set, name, "ignored: JSON but neither COCO nor VGG");
-        else
-            problem(set, SF_SKIP_NOT_EXPORT, 1, name, "JSON but neither COCO nor VGG");
-        return;
+    json_outline outline = {0};
+    if (json_outline_read(set, name, data, length, &outline)) {
+        if (!outline.object) {
+            if (in_container)
+                note(set, name, "ignored: JSON but neither COCO nor VGG");
+            else
+                problem(set, SF_SKIP_NOT_EXPORT, 1, name, "JSON but neither COCO nor VGG");
+        } else if (outline_kind(&outline, "annotations") != SF_JSON_END &&
+                   outline_kind(&outline, "images") != SF_JSON_END &&
+                   outline_kind(&outline, "annotations") != SF_JSON_NULL &&
+                   outline_kind(&outline, "images") != SF_JSON_NULL) {
+            read_coco(set, name, data, length, &outline);
+        } else {
+            json_entries(set, name, data, length, NULL, read_vgg_entry, &outline);
+        }
     }
-    if (json_member(object, "annotations") && json_member(object, "images"))
-        read_coco(set, name, object);
-    else
-        read_vgg(set, name, object, duplicated);
+    json_outline_clear(&outline);
 }
 
 /* ---- Files, folders and zips --------------------------------------------- */
@@ -1446,10 +1792,21 @@ static void read_any(sf_annotation_set *set, const char *name, const char *data,
     }
 }
 
-void sf_annotations_read_data(sf_annotation_set *set, const char *name, const char *data,
-                              size_t length)
+/* The fatal error, if any, into `error`. */
+static gboolean outcome(const sf_annotation_set *set, GError **error)
 {
-    read_any(set, name, data, length, FROM_ARGUMENT);
+    if (!set->priv->fatal)
+        return TRUE;
+    g_propagate_error(error, g_error_copy(set->priv->fatal));
+    return FALSE;
+}
+
+gboolean sf_annotations_read_data(sf_annotation_set *set, const char *name, const char *data,
+                                  size_t length, GError **error)
+{
+    if (!stopped(set))
+        read_any(set, name, data, length, FROM_ARGUMENT);
+    return outcome(set, error);
 }
 
 /* Files a folder of exports commonly holds beside them. */
@@ -1477,9 +1834,12 @@ static void read_zip(sf_annotation_set *set, const char *name, const char *data,
     zip_error_init(&zerr);
     zip_source_t *source = zip_source_buffer_create(data, length, 0, &zerr);
     zip_t *archive = source ? zip_open_from_source(source, ZIP_RDONLY, &zerr) : NULL;
-    if (!archive) {
+    if (!archive && zip_error_code_zip(&zerr) == ZIP_ER_MEMORY)
+        fatal(set, SF_EXIT_FAILURE, name, "out of memory reading the zip");
+    else if (!archive)
         problem(set, SF_SKIP_MALFORMED, 1, name, "not a readable zip: %s",
                 zip_error_strerror(&zerr));
+    if (!archive) {
         if (source)
             zip_source_free(source);
         zip_error_fini(&zerr);
@@ -1487,7 +1847,7 @@ static void read_zip(sf_annotation_set *set, const char *name, const char *data,
     }
     zip_error_fini(&zerr);
     zip_int64_t n = zip_get_num_entries(archive, 0);
-    for (zip_int64_t i = 0; i < n; i++) {
+    for (zip_int64_t i = 0; i < n && !stopped(set); i++) {
         zip_stat_t st;
         if (zip_stat_index(archive, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))
             continue;
@@ -1504,12 +1864,24 @@ static void read_zip(sf_annotation_set *set, const char *name, const char *data,
         }
         if (quietly_ignored(base) || g_str_has_prefix(member, "__MACOSX/"))
             continue;
-        if (!(st.valid & ZIP_STAT_SIZE) || st.size > MAX_EXPORT_FILE_BYTES) {
-            problem(set, SF_SKIP_MALFORMED, 1, display, "zip member too large or of unknown size");
+        if (!(st.valid & ZIP_STAT_SIZE)) {
+            problem(set, SF_SKIP_MALFORMED, 1, display, "zip member of unknown size");
             continue;
         }
+        /* The stated size is checked before anything is inflated; the
+         * bytes inflated can never exceed it (libzip stops there), so a
+         * member lying about its size costs no more than it states. Every
+         * entry counts, also entries sharing one compressed stream. */
+        if (!take_bytes(set, display, st.size))
+            break;
+        char *content = g_try_malloc(st.size + 1);
+        if (!content) {
+            fatal(set, SF_EXIT_FAILURE, display,
+                  "out of memory for a zip member of %" G_GUINT64_FORMAT " bytes",
+                  (guint64)st.size);
+            break;
+        }
         zip_file_t *file = zip_fopen_index(archive, (zip_uint64_t)i, 0);
-        g_autofree char *content = g_malloc(st.size + 1);
         zip_int64_t got = 0;
         if (file) {
             while ((zip_uint64_t)got < st.size) {
@@ -1525,29 +1897,40 @@ static void read_zip(sf_annotation_set *set, const char *name, const char *data,
             problem(set, SF_SKIP_MALFORMED, 1, display, "cannot read zip member: %s", why);
         if (file)
             zip_fclose(file);
-        if (complete)
+        if (complete) {
+            content[st.size] = '\0';
             read_any(set, display, content, st.size, FROM_ZIP);
+        }
+        g_free(content);
     }
     zip_discard(archive);
 }
 
 static gboolean read_file(sf_annotation_set *set, const char *path, origin from, GError **error)
 {
-    GStatBuf st;
-    if (g_stat(path, &st) == 0 && (gsize)st.st_size > MAX_EXPORT_FILE_BYTES) {
-        problem(set, SF_SKIP_MALFORMED, 1, path, "file too large for an annotation export");
-        return TRUE;
-    }
+    sf_annotation_set_private *priv = set->priv;
+    size_t left = priv->limits.max_bytes - MIN(priv->n_bytes, priv->limits.max_bytes);
     g_autofree char *data = NULL;
-    gsize length = 0;
+    size_t length = 0;
     GError *local = NULL;
-    if (!g_file_get_contents(path, &data, &length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read: %s", path, local->message);
+    if (!sf_input_read(path, "an annotation export", left, &data, &length, &local)) {
+        if (local->code == SF_EXIT_MISSING) {
+            g_propagate_error(error, local);
+            return FALSE;
+        }
+        /* Too large: the export as a whole when others came before. */
+        if (local->code == SF_EXIT_BAD_INPUT && priv->n_bytes > 0)
+            take_bytes(set, path, left + 1);
+        else if (!priv->fatal)
+            priv->fatal = g_error_copy(local);
         g_error_free(local);
-        return FALSE;
+        return outcome(set, error);
     }
+    /* A zip counts by its members, as inflated (read_zip). */
+    if (sf_export_detect(data, length) != SF_EXPORT_ZIP)
+        take_bytes(set, path, length);
     read_any(set, path, data, length, from);
-    return TRUE;
+    return outcome(set, error);
 }
 
 static gboolean read_folder(sf_annotation_set *set, const char *path, GError **error)
@@ -1574,6 +1957,8 @@ static gboolean read_folder(sf_annotation_set *set, const char *path, GError **e
 gboolean sf_annotations_read_path(sf_annotation_set *set, const char *path, GError **error)
 {
     sf_annotation_set_begin_export(set);
+    if (stopped(set))
+        return outcome(set, error);
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: no such file or folder", path);
         return FALSE;

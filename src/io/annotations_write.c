@@ -67,6 +67,49 @@ void sf_label_colour(const char *label, uint8_t rgb[3])
 
 /* ---- Shared pieces ----------------------------------------------------- */
 
+/*
+ * Where a file's text goes: a string (sf_annotations_serialise) or the
+ * output file. Files are written a piece at a time, one annotation's tree
+ * at most: the whole GeoJSON document as one json-glib tree took about 6 KB
+ * per annotation, 6 GB for the million annotations a map may hold.
+ */
+typedef struct {
+    GString *string;
+    FILE *file;
+} sink;
+
+static void put_length(sink *out, const char *text, size_t length)
+{
+    if (out->string)
+        g_string_append_len(out->string, text, (gssize)length);
+    else
+        fwrite(text, 1, length, out->file); /* errors: sf_output_commit */
+}
+
+static void put(sink *out, const char *text)
+{
+    put_length(out, text, strlen(text));
+}
+
+/* A node as json-glib writes it (compact), then freed. */
+static void put_node(sink *out, JsonNode *node)
+{
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    json_generator_set_root(generator, node);
+    gsize length = 0;
+    g_autofree char *text = json_generator_to_data(generator, &length);
+    put_length(out, text, length);
+    json_node_unref(node);
+}
+
+/* What the builder built, as a node. */
+static JsonNode *built(JsonBuilder *b)
+{
+    JsonNode *node = json_builder_get_root(b);
+    g_object_unref(b);
+    return node;
+}
+
 /* Six decimals (a millionth of a pixel), trailing zeros dropped, always
  * with '.' whatever the locale. */
 static const char *format_number(char buf[G_ASCII_DTOSTR_BUF_SIZE], double value)
@@ -206,9 +249,10 @@ static void add_feature(JsonBuilder *b, const sf_slide_annotations *slide, const
     json_builder_end_object(b);
 }
 
-static void add_convention_object(JsonBuilder *b, const sf_slide_annotations *slide)
+static JsonNode *convention_node(const sf_slide_annotations *slide)
 {
     g_autofree char *text = convention(slide);
+    JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     sf_json_add_string(b, "slide", slide->stem);
     sf_json_add_string(b, "coordinates", text);
@@ -219,34 +263,23 @@ static void add_convention_object(JsonBuilder *b, const sf_slide_annotations *sl
     json_builder_add_int_value(b, slide->offset_y);
     json_builder_end_array(b);
     json_builder_end_object(b);
+    return built(b);
 }
 
-static char *to_json(JsonBuilder *b, size_t *length)
+static void geojson(const sf_slide_annotations *slide, sink *out)
 {
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) generator = json_generator_new();
-    json_generator_set_root(generator, root);
-    gsize n = 0;
-    char *text = json_generator_to_data(generator, &n);
-    *length = n;
-    return text;
-}
-
-static char *geojson(const sf_slide_annotations *slide, size_t *length)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    sf_json_add_string(b, "type", "FeatureCollection");
     /* A foreign member (RFC 7946 section 6.1) that readers ignore. */
-    json_builder_set_member_name(b, "slidefrag");
-    add_convention_object(b, slide);
-    json_builder_set_member_name(b, "features");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < slide->annotations->len; i++)
+    put(out, "{\"type\":\"FeatureCollection\",\"slidefrag\":");
+    put_node(out, convention_node(slide));
+    put(out, ",\"features\":[");
+    for (guint i = 0; i < slide->annotations->len; i++) {
+        if (i)
+            put(out, ",");
+        JsonBuilder *b = json_builder_new();
         add_feature(b, slide, slide->annotations->pdata[i]);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    return to_json(b, length);
+        put_node(out, built(b));
+    }
+    put(out, "]}");
 }
 
 /* ---- COCO ------------------------------------------------------------------ */
@@ -323,20 +356,20 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
     json_builder_end_object(b);
 }
 
-static char *coco(const sf_slide_annotations *slide, size_t *length)
+static void coco(const sf_slide_annotations *slide, sink *out)
 {
     g_autoptr(GPtrArray) labels = sorted_labels(slide);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "info");
+    JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     g_autofree char *description = g_strdup_printf("slidefrag map: %s", slide->stem);
     sf_json_add_string(b, "description", description);
     json_builder_set_member_name(b, "slidefrag");
-    add_convention_object(b, slide);
+    json_builder_add_value(b, convention_node(slide));
     json_builder_end_object(b);
+    put(out, "{\"info\":");
+    put_node(out, built(b));
 
-    json_builder_set_member_name(b, "images");
+    b = json_builder_new();
     json_builder_begin_array(b);
     json_builder_begin_object(b);
     sf_json_add_int(b, "id", 1);
@@ -349,8 +382,10 @@ static char *coco(const sf_slide_annotations *slide, size_t *length)
     }
     json_builder_end_object(b);
     json_builder_end_array(b);
+    put(out, ",\"images\":");
+    put_node(out, built(b));
 
-    json_builder_set_member_name(b, "categories");
+    b = json_builder_new();
     json_builder_begin_array(b);
     for (guint i = 0; i < labels->len; i++) {
         json_builder_begin_object(b);
@@ -359,18 +394,24 @@ static char *coco(const sf_slide_annotations *slide, size_t *length)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    put(out, ",\"categories\":");
+    put_node(out, built(b));
 
-    json_builder_set_member_name(b, "annotations");
-    json_builder_begin_array(b);
+    /* Category ids by label: a search per annotation was quadratic. */
+    g_autoptr(GHashTable) category_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < labels->len; i++)
+        g_hash_table_insert(category_ids, labels->pdata[i], GUINT_TO_POINTER(i + 1));
+    put(out, ",\"annotations\":[");
     for (guint i = 0; i < slide->annotations->len; i++) {
         const sf_annotation *a = slide->annotations->pdata[i];
-        guint category = 0;
-        g_ptr_array_find_with_equal_func(labels, a->label, g_str_equal, &category);
-        add_coco_annotation(b, a, (int)i + 1, (int)category + 1);
+        guint category = GPOINTER_TO_UINT(g_hash_table_lookup(category_ids, a->label));
+        if (i)
+            put(out, ",");
+        b = json_builder_new();
+        add_coco_annotation(b, a, (int)i + 1, (int)category);
+        put_node(out, built(b));
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    return to_json(b, length);
+    put(out, "]}");
 }
 
 /* ---- XML (ASAP, ImageScope) ------------------------------------------------ */
@@ -553,11 +594,16 @@ static void imagescope_body(xmlTextWriter *w, const sf_slide_annotations *slide)
     xmlTextWriterEndElement(w); /* Annotations */
 }
 
-static char *xml_document(const sf_slide_annotations *slide, sf_annotation_format format,
-                          size_t *length)
+static int xml_write(void *context, const char *buffer, int length)
 {
-    xmlBuffer *buffer = xmlBufferCreate();
-    xmlTextWriter *w = xmlNewTextWriterMemory(buffer, 0);
+    put_length(context, buffer, (size_t)length);
+    return length;
+}
+
+static void xml_document(const sf_slide_annotations *slide, sf_annotation_format format, sink *out)
+{
+    xmlOutputBuffer *buffer = xmlOutputBufferCreateIO(xml_write, NULL, out, NULL);
+    xmlTextWriter *w = xmlNewTextWriter(buffer); /* owns the buffer */
     xmlTextWriterSetIndent(w, 1);
     xmlTextWriterSetIndentString(w, BAD_CAST "  ");
     xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL);
@@ -566,11 +612,7 @@ static char *xml_document(const sf_slide_annotations *slide, sf_annotation_forma
     else
         imagescope_body(w, slide);
     xmlTextWriterEndDocument(w);
-    xmlFreeTextWriter(w); /* flushes into the buffer */
-    *length = (size_t)xmlBufferLength(buffer);
-    char *text = g_strndup((const char *)xmlBufferContent(buffer), *length);
-    xmlBufferFree(buffer);
-    return text;
+    xmlFreeTextWriter(w); /* flushes into the sink */
 }
 
 /* ---- Flat CSV -------------------------------------------------------------- */
@@ -590,10 +632,10 @@ static void csv_field(GString *s, const char *value)
     g_string_append_c(s, '"');
 }
 
-static char *csv(const sf_slide_annotations *slide, size_t *length)
+static void csv(const sf_slide_annotations *slide, sink *out)
 {
-    GString *s = g_string_new("slide,annotation,label,shape,vertex,x,y,offset_x,offset_y,"
-                              "fragment,source\n");
+    g_autoptr(GString) s = g_string_new("slide,annotation,label,shape,vertex,x,y,offset_x,"
+                                        "offset_y,fragment,source\n");
     for (guint i = 0; i < slide->annotations->len; i++) {
         const sf_annotation *a = slide->annotations->pdata[i];
         g_autofree char *location = sf_annotation_location(a);
@@ -611,36 +653,41 @@ static char *csv(const sf_slide_annotations *slide, size_t *length)
             csv_field(s, location);
             g_string_append_c(s, '\n');
         }
+        put_length(out, s->str, s->len);
+        g_string_truncate(s, 0);
     }
-    *length = s->len;
-    return g_string_free(s, FALSE);
+    put_length(out, s->str, s->len);
 }
 
 /* ---- Entry points ------------------------------------------------------------ */
 
-char *sf_annotations_serialise(const sf_slide_annotations *slide, sf_annotation_format format,
-                               size_t *length)
+static void serialise(const sf_slide_annotations *slide, sf_annotation_format format, sink *out)
 {
-    size_t n = 0;
-    char *text = NULL;
     switch (format) {
     case SF_ANNOTATIONS_GEOJSON:
-        text = geojson(slide, &n);
+        geojson(slide, out);
         break;
     case SF_ANNOTATIONS_ASAP:
     case SF_ANNOTATIONS_IMAGESCOPE:
-        text = xml_document(slide, format, &n);
+        xml_document(slide, format, out);
         break;
     case SF_ANNOTATIONS_COCO:
-        text = coco(slide, &n);
+        coco(slide, out);
         break;
     case SF_ANNOTATIONS_CSV:
-        text = csv(slide, &n);
+        csv(slide, out);
         break;
     }
+}
+
+char *sf_annotations_serialise(const sf_slide_annotations *slide, sf_annotation_format format,
+                               size_t *length)
+{
+    sink out = {.string = g_string_new(NULL)};
+    serialise(slide, format, &out);
     if (length)
-        *length = n;
-    return text;
+        *length = out.string->len;
+    return g_string_free(out.string, FALSE);
 }
 
 gboolean sf_annotations_write(const sf_slide_annotations *slide, sf_annotation_format format,
@@ -654,9 +701,12 @@ gboolean sf_annotations_write(const sf_slide_annotations *slide, sf_annotation_f
     g_autofree char *name =
         g_strdup_printf("%s.%s", slide->stem, sf_annotation_format_extension(format));
     g_autofree char *path = g_build_filename(out_dir, name, NULL);
-    size_t length = 0;
-    g_autofree char *text = sf_annotations_serialise(slide, format, &length);
-    if (!sf_write_file_atomic(path, text, length, error))
+    sf_output *output = sf_output_create(path, error);
+    if (!output)
+        return FALSE;
+    sink out = {.file = sf_output_stream(output)};
+    serialise(slide, format, &out);
+    if (!sf_output_commit(output, error))
         return FALSE;
     if (path_out)
         *path_out = g_steal_pointer(&path);

@@ -157,10 +157,18 @@ void sf_json_add_double(JsonBuilder *b, const char *name, double value)
 void sf_json_add_string(JsonBuilder *b, const char *name, const char *value)
 {
     json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
+    if (!value) {
         json_builder_add_null_value(b);
+    } else if (g_utf8_validate(value, -1, NULL)) {
+        json_builder_add_string_value(b, value);
+    } else {
+        /* json-glib writes the bytes as they are, and no JSON reader (its
+         * own included) accepts the result: a file name that is not UTF-8
+         * made summary.json unreadable. Such text is written made valid
+         * (U+FFFD for each bad byte). */
+        g_autofree char *valid = g_utf8_make_valid(value, -1);
+        json_builder_add_string_value(b, valid);
+    }
 }
 
 void sf_json_add_bool(JsonBuilder *b, const char *name, gboolean value)

@@ -36,7 +36,8 @@ size_t sf_json_depth_bound(const char *data, size_t length, size_t limit, int *l
 double sf_json_double(double value);
 
 /* A member of the open object, the one way slidefrag writes members: the
- * double through sf_json_double, a NULL string as null. */
+ * double through sf_json_double, a NULL string as null, a string that is
+ * not UTF-8 made valid (U+FFFD). */
 void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value);
 void sf_json_add_double(JsonBuilder *b, const char *name, double value);
 void sf_json_add_string(JsonBuilder *b, const char *name, const char *value);

@@ -1,7 +1,4 @@
-/*
- * Reading a slidefrag manifest (docs/manifest.md) back, and the fragment
- * file names that carry a region's level-0 box.
- */
+/* Reading a slidefrag manifest (docs/manifest.md) back. */
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -9,8 +6,6 @@
 #include "io/json_safe.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
-
-#define MANIFEST_SCHEMA "slidefrag.manifest/1"
 
 /* ---- Typed field access with messages naming the file and the field -- */
 
@@ -110,6 +105,43 @@ static gboolean get_optional_double(reader *r, JsonObject *object, const char *n
     return TRUE;
 }
 
+/* An optional member: absent or null leaves *present FALSE; otherwise it
+ * must be an integer in range. */
+static gboolean get_optional_int(reader *r, JsonObject *object, const char *name, const char *field,
+                                 int64_t min, int64_t max, gboolean *present, int64_t *out)
+{
+    *present = member(object, name) != NULL;
+    return !*present || get_int(r, object, name, field, min, max, out);
+}
+
+/* An optional object member: NULL, with no error, when absent or null. */
+static gboolean get_optional_object(reader *r, JsonObject *object, const char *name,
+                                    const char *field, JsonObject **out)
+{
+    JsonNode *node = member(object, name);
+    *out = NULL;
+    if (!node)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_OBJECT(node))
+        return fail(r, field, "is not an object");
+    *out = json_node_get_object(node);
+    return TRUE;
+}
+
+/* A box {x, y, w, h}: x, y >= 0 and w, h >= 1. */
+static gboolean get_box(reader *r, JsonObject *box, const char *field, int64_t *x, int64_t *y,
+                        int64_t *w, int64_t *h)
+{
+    g_autofree char *f_x = g_strconcat(field, ".x", NULL);
+    g_autofree char *f_y = g_strconcat(field, ".y", NULL);
+    g_autofree char *f_w = g_strconcat(field, ".w", NULL);
+    g_autofree char *f_h = g_strconcat(field, ".h", NULL);
+    return get_int(r, box, "x", f_x, 0, G_MAXINT64, x) &&
+           get_int(r, box, "y", f_y, 0, G_MAXINT64, y) &&
+           get_int(r, box, "w", f_w, 1, G_MAXINT64, w) &&
+           get_int(r, box, "h", f_h, 1, G_MAXINT64, h);
+}
+
 /* ---- The manifest ------------------------------------------------------ */
 
 static void region_clear(sf_manifest_region *region)
@@ -126,10 +158,43 @@ void sf_manifest_free(sf_manifest *manifest)
         region_clear(&manifest->regions[i]);
     g_free(manifest->regions);
     g_free(manifest->path);
+    g_free(manifest->tool_version);
     g_free(manifest->slide_path);
     g_free(manifest->slide_name);
     g_free(manifest->vendor);
+    g_free(manifest->quickhash);
+    g_free(manifest->levels);
+    g_free(manifest->overview.file);
+    if (manifest->params)
+        json_node_unref(manifest->params);
     g_free(manifest);
+}
+
+static gboolean read_levels(reader *r, JsonObject *slide, sf_manifest *m)
+{
+    JsonNode *node = member(slide, "levels");
+    if (!node)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_ARRAY(node))
+        return fail(r, "slide.levels", "is not an array");
+    JsonArray *array = json_node_get_array(node);
+    m->n_levels = json_array_get_length(array);
+    m->levels = g_new0(sf_manifest_level, MAX(m->n_levels, 1));
+    for (size_t i = 0; i < m->n_levels; i++) {
+        g_autofree char *field = g_strdup_printf("slide.levels[%zu]", i);
+        JsonNode *level_node = json_array_get_element(array, (guint)i);
+        if (!JSON_NODE_HOLDS_OBJECT(level_node))
+            return fail(r, field, "is not an object");
+        JsonObject *level = json_node_get_object(level_node);
+        g_autofree char *f_w = g_strconcat(field, ".width", NULL);
+        g_autofree char *f_h = g_strconcat(field, ".height", NULL);
+        g_autofree char *f_d = g_strconcat(field, ".downsample", NULL);
+        if (!get_int(r, level, "width", f_w, 1, G_MAXINT64, &m->levels[i].width) ||
+            !get_int(r, level, "height", f_h, 1, G_MAXINT64, &m->levels[i].height) ||
+            !get_optional_double(r, level, "downsample", f_d, &m->levels[i].downsample))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 static gboolean read_slide(reader *r, JsonObject *root, sf_manifest *m)
@@ -160,7 +225,18 @@ static gboolean read_slide(reader *r, JsonObject *root, sf_manifest *m)
             return FALSE;
         m->has_bounds = TRUE;
     }
-    return TRUE;
+
+    gboolean has_size, has_mtime;
+    if (!get_optional_int(r, slide, "file_size", "slide.file_size", 0, G_MAXINT64, &has_size,
+                          &m->file_size) ||
+        !get_optional_int(r, slide, "file_mtime", "slide.file_mtime", G_MININT64, G_MAXINT64,
+                          &has_mtime, &m->file_mtime) ||
+        !get_optional_double(r, slide, "objective_power", "slide.objective_power",
+                             &m->objective_power) ||
+        !get_string(r, slide, "quickhash", "slide.quickhash", FALSE, &m->quickhash))
+        return FALSE;
+    m->has_file_stamp = has_size && has_mtime;
+    return read_levels(r, slide, m);
 }
 
 static gboolean read_region(reader *r, JsonNode *node, size_t index, sf_manifest_region *region)
@@ -177,17 +253,17 @@ static gboolean read_region(reader *r, JsonNode *node, size_t index, sf_manifest
 
     g_autofree char *f_box = g_strconcat(field, ".level0", NULL);
     JsonObject *box = get_object(r, object, "level0", f_box);
-    if (!box)
+    if (!box || !get_box(r, box, f_box, &region->x, &region->y, &region->w, &region->h))
         return FALSE;
-    g_autofree char *f_x = g_strconcat(f_box, ".x", NULL);
-    g_autofree char *f_y = g_strconcat(f_box, ".y", NULL);
-    g_autofree char *f_w = g_strconcat(f_box, ".w", NULL);
-    g_autofree char *f_h = g_strconcat(f_box, ".h", NULL);
-    if (!get_int(r, box, "x", f_x, 0, G_MAXINT64, &region->x) ||
-        !get_int(r, box, "y", f_y, 0, G_MAXINT64, &region->y) ||
-        !get_int(r, box, "w", f_w, 1, G_MAXINT64, &region->w) ||
-        !get_int(r, box, "h", f_h, 1, G_MAXINT64, &region->h))
+    g_autofree char *f_overview = g_strconcat(field, ".overview", NULL);
+    g_autofree char *f_tissue = g_strconcat(field, ".tissue_fraction", NULL);
+    JsonObject *overview;
+    if (!get_optional_object(r, object, "overview", f_overview, &overview) ||
+        (overview && !get_box(r, overview, f_overview, &region->overview.x, &region->overview.y,
+                              &region->overview.w, &region->overview.h)) ||
+        !get_optional_double(r, object, "tissue_fraction", f_tissue, &region->tissue_fraction))
         return FALSE;
+    region->has_overview = overview != NULL;
 
     g_autofree char *f_frag = g_strconcat(field, ".fragment", NULL);
     JsonObject *fragment = get_object(r, object, "fragment", f_frag);
@@ -203,6 +279,14 @@ static gboolean read_region(reader *r, JsonNode *node, size_t index, sf_manifest
         return FALSE;
     region->fragment_width = (int)fw;
     region->fragment_height = (int)fh;
+    g_autofree char *f_ds = g_strconcat(f_frag, ".downsample", NULL);
+    g_autofree char *f_level = g_strconcat(f_frag, ".level", NULL);
+    gboolean has_level;
+    int64_t level = 0;
+    if (!get_optional_double(r, fragment, "downsample", f_ds, &region->fragment_downsample) ||
+        !get_optional_int(r, fragment, "level", f_level, 0, G_MAXINT, &has_level, &level))
+        return FALSE;
+    region->fragment_level = (int)level;
     region->fragment_name = g_path_get_basename(region->fragment_file);
     if (!*region->fragment_file || !strcmp(region->fragment_name, ".") ||
         !strcmp(region->fragment_name, "/"))
@@ -226,6 +310,61 @@ static gboolean read_regions(reader *r, JsonObject *root, sf_manifest *m)
     return TRUE;
 }
 
+static gboolean read_tool(reader *r, JsonObject *root, sf_manifest *m)
+{
+    JsonObject *tool;
+    return get_optional_object(r, root, "tool", "tool", &tool) &&
+           (!tool || get_string(r, tool, "version", "tool.version", FALSE, &m->tool_version));
+}
+
+static gboolean read_overview(reader *r, JsonObject *root, sf_manifest *m)
+{
+    JsonObject *o;
+    if (!get_optional_object(r, root, "overview", "overview", &o))
+        return FALSE;
+    if (!o)
+        return TRUE;
+    sf_manifest_overview *v = &m->overview;
+    int64_t level, width, height;
+    if (!get_string(r, o, "file", "overview.file", TRUE, &v->file) ||
+        !get_int(r, o, "level", "overview.level", 0, G_MAXINT, &level) ||
+        !get_optional_double(r, o, "level_downsample", "overview.level_downsample",
+                             &v->level_downsample) ||
+        !get_int(r, o, "width", "overview.width", 1, G_MAXINT, &width) ||
+        !get_int(r, o, "height", "overview.height", 1, G_MAXINT, &height) ||
+        !get_optional_double(r, o, "scale_x", "overview.scale_x", &v->scale_x) ||
+        !get_optional_double(r, o, "scale_y", "overview.scale_y", &v->scale_y))
+        return FALSE;
+    v->level = (int)level;
+    v->width = (int)width;
+    v->height = (int)height;
+    m->has_overview = TRUE;
+    return TRUE;
+}
+
+static gboolean read_run(reader *r, JsonObject *root, sf_manifest *m)
+{
+    JsonObject *params, *timings;
+    gboolean has_threshold;
+    int64_t threshold;
+    if (!get_optional_object(r, root, "params", "params", &params) ||
+        !get_optional_int(r, root, "threshold", "threshold", 0, 255, &has_threshold, &threshold) ||
+        !get_optional_object(r, root, "timings", "timings", &timings))
+        return FALSE;
+    if (params)
+        m->params = json_node_copy(member(root, "params"));
+    m->threshold = has_threshold ? (int)threshold : -1;
+    if (!timings)
+        return TRUE;
+    sf_manifest_timings *t = &m->timings;
+    return get_optional_double(r, timings, "open", "timings.open", &t->open) &&
+           get_optional_double(r, timings, "overview", "timings.overview", &t->overview) &&
+           get_optional_double(r, timings, "detect", "timings.detect", &t->detect) &&
+           get_optional_double(r, timings, "write", "timings.write", &t->write) &&
+           get_optional_double(r, timings, "fragments", "timings.fragments", &t->fragments) &&
+           get_optional_double(r, timings, "total", "timings.total", &t->total);
+}
+
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
     g_autofree char *text = NULL;
@@ -237,6 +376,12 @@ sf_manifest *sf_manifest_load(const char *path, GError **error)
         g_error_free(local);
         return NULL;
     }
+    return sf_manifest_parse(path, text, length, error);
+}
+
+sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error)
+{
+    GError *local = NULL;
     if (!sf_json_check_depth(path, text, length, error))
         return NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -255,82 +400,17 @@ sf_manifest *sf_manifest_load(const char *path, GError **error)
     JsonObject *root = json_node_get_object(root_node);
     JsonNode *schema = member(root, "schema");
     if (!schema || json_node_get_value_type(schema) != G_TYPE_STRING ||
-        strcmp(json_node_get_string(schema), MANIFEST_SCHEMA) != 0) {
+        strcmp(json_node_get_string(schema), SF_MANIFEST_SCHEMA) != 0) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT,
-                    "%s: not a slidefrag manifest (schema is not \"%s\")", path, MANIFEST_SCHEMA);
+                    "%s: not a slidefrag manifest (schema is not \"%s\")", path,
+                    SF_MANIFEST_SCHEMA);
         return NULL;
     }
 
-    g_autoptr(sf_manifest) m = g_new0(sf_manifest, 1);
+    g_autoptr(sf_manifest) m = sf_manifest_new();
     m->path = g_strdup(path);
-    if (!read_slide(&r, root, m) || !read_regions(&r, root, m))
+    if (!read_tool(&r, root, m) || !read_slide(&r, root, m) || !read_overview(&r, root, m) ||
+        !read_run(&r, root, m) || !read_regions(&r, root, m))
         return NULL;
     return g_steal_pointer(&m);
-}
-
-/* ---- Fragment names ---------------------------------------------------- */
-
-/* Parses `prefix` followed by decimal digits at *p; advances *p. */
-static gboolean parse_field(const char **p, char prefix, int64_t *out)
-{
-    if (**p != prefix)
-        return FALSE;
-    const char *s = *p + 1;
-    if (!g_ascii_isdigit(*s))
-        return FALSE;
-    int64_t value = 0;
-    for (; g_ascii_isdigit(*s); s++) {
-        int digit = *s - '0';
-        if (value > (G_MAXINT64 - digit) / 10)
-            return FALSE;
-        value = value * 10 + digit;
-    }
-    *out = value;
-    *p = s;
-    return TRUE;
-}
-
-/* "x<X>_y<Y>_w<W>_h<H>.<ext>" exactly. */
-static gboolean parse_box(const char *s, int64_t *x, int64_t *y, int64_t *w, int64_t *h)
-{
-    if (!parse_field(&s, 'x', x) || *s++ != '_' || !parse_field(&s, 'y', y) || *s++ != '_' ||
-        !parse_field(&s, 'w', w) || *s++ != '_' || !parse_field(&s, 'h', h))
-        return FALSE;
-    if (*s != '.' || s[1] == '\0' || strchr(s + 1, '.'))
-        return FALSE;
-    return *w > 0 && *h > 0;
-}
-
-gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y, int64_t *w,
-                                int64_t *h)
-{
-    g_return_val_if_fail(name != NULL, FALSE);
-    const char *slash = strrchr(name, '/');
-    const char *base = slash ? slash + 1 : name;
-    size_t length = strlen(base);
-    int64_t bx, by, bw, bh;
-    /* The stem may contain "__" itself: the separator is the last "__" that
-     * is followed by a box, and something must precede it. */
-    for (size_t i = length < 2 ? 0 : length - 2; i > 0; i--) {
-        if (base[i] != '_' || base[i + 1] != '_' || !parse_box(base + i + 2, &bx, &by, &bw, &bh))
-            continue;
-        if (stem)
-            *stem = g_strndup(base, i);
-        if (x)
-            *x = bx;
-        if (y)
-            *y = by;
-        if (w)
-            *w = bw;
-        if (h)
-            *h = bh;
-        return TRUE;
-    }
-    return FALSE;
-}
-
-char *sf_fragment_name_format(const char *stem, int64_t x, int64_t y, int64_t w, int64_t h)
-{
-    return g_strdup_printf("%s__x%" PRId64 "_y%" PRId64 "_w%" PRId64 "_h%" PRId64 ".jpg", stem, x,
-                           y, w, h);
 }

@@ -27,6 +27,25 @@ static void output_free(sf_output *output)
     g_free(output);
 }
 
+/* The temporary name of `base`: ".<base>.XXXXXX.part", the X replaced by
+ * g_mkstemp with letters and digits. */
+#define TEMP_RANDOM 6
+
+char *sf_output_temp_target(const char *name)
+{
+    size_t length = strlen(name);
+    size_t suffix = 1 + TEMP_RANDOM + strlen(".part"); /* ".XXXXXX.part" */
+    if (name[0] != '.' || length < 2 + suffix || !g_str_has_suffix(name, ".part"))
+        return NULL;
+    const char *random = name + length - suffix;
+    if (random[0] != '.')
+        return NULL;
+    for (int i = 1; i <= TEMP_RANDOM; i++)
+        if (!g_ascii_isalnum(random[i]))
+            return NULL;
+    return g_strndup(name + 1, (gsize)(random - name - 1));
+}
+
 sf_output *sf_output_create(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);

@@ -8,6 +8,26 @@
 /* JPEG stores sides in 16 bits. */
 #define JPEG_MAX_SIDE 65535
 
+double sf_run_usable_mpp(double mpp)
+{
+    return mpp >= SF_MPP_MIN && mpp <= SF_MPP_MAX ? mpp : 0;
+}
+
+gboolean sf_run_no_mpp_error(const sf_slide *slide, const char *what, GError **error)
+{
+    double mpp = sf_slide_mpp_x(slide);
+    if (mpp > 0)
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide records %g µm/px (openslide.mpp-x), not a plausible "
+                    "resolution, so %s",
+                    sf_slide_path(slide), mpp, what);
+    else
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide does not record its resolution (openslide.mpp-x), so %s",
+                    sf_slide_path(slide), what);
+    return FALSE;
+}
+
 /* Level-0 pixels per output pixel for a target, never finer than level 0.
  * The level is chosen from this requested value, not from the ratio after
  * rounding to whole pixels: 997 px at downsample 2 is 499 px, a ratio of
@@ -25,14 +45,10 @@ static gboolean target_downsample(const sf_slide *slide, const sf_target *target
         ds = target->value;
         break;
     default: {
-        double mpp = sf_slide_mpp_x(slide);
-        if (mpp <= 0) {
-            g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                        "%s: the slide does not record its resolution (openslide.mpp-x), so "
-                        "a µm/px target cannot be used; give a size or a downsample instead",
-                        sf_slide_path(slide));
-            return FALSE;
-        }
+        double mpp = sf_run_usable_mpp(sf_slide_mpp_x(slide));
+        if (mpp <= 0)
+            return sf_run_no_mpp_error(
+                slide, "a µm/px target cannot be used; give a size or a downsample instead", error);
         ds = target->value / mpp;
         break;
     }

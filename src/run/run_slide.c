@@ -1,16 +1,10 @@
 /* The run job for one slide: overview, detection, fragments, manifest. */
-#define _DEFAULT_SOURCE /* flock */
+#define _DEFAULT_SOURCE /* struct stat's st_mtim */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
-#include "io/json_safe.h"
-#include "io/slide_json.h"
 #include "run/run_internal.h"
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
@@ -24,29 +18,54 @@ static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, g
     return area ? m->value / (microns_per_pixel * microns_per_pixel) : m->value / microns_per_pixel;
 }
 
+/* A count of overview pixels, rounded up. Values past 2^53 are far beyond
+ * any overview (65535^2 < 2^33) and mean the same; beyond int64_t the
+ * conversion would be undefined. */
+static int64_t pixels_ceil(double v)
+{
+    double max = 9007199254740992.0; /* 2^53 */
+    double c = ceil(v - 1e-9);
+    return !(c > 0) ? 0 : c > max ? (int64_t)max : (int64_t)c;
+}
+
 gboolean sf_run_detect_params(const sf_run_params *params, const sf_slide *slide,
                               double overview_scale, sf_detect_params *detect, double *padding_px,
                               GError **error)
 {
+    double slide_mpp = sf_run_usable_mpp(sf_slide_mpp_x(slide));
     sf_run_params resolved;
-    sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &resolved);
+    sf_run_params_for_mpp(params, slide_mpp, &resolved);
     params = &resolved;
-    double mpp = sf_slide_mpp_x(slide) * overview_scale; /* µm per overview pixel */
-    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0) {
-        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                    "%s: the slide does not record its resolution (openslide.mpp-x), so "
-                    "--gap, --min-area and --padding must be given in pixels, not µm",
-                    sf_slide_path(slide));
-        return FALSE;
-    }
+    double mpp = slide_mpp * overview_scale; /* µm per overview pixel */
+    if ((params->gap.microns || params->min_area.microns || params->padding.microns) && mpp <= 0)
+        return sf_run_no_mpp_error(slide,
+                                   "--gap, --min-area and --padding must be given in pixels, "
+                                   "not µm",
+                                   error);
     *detect = params->detect;
-    detect->regions.gap = (int64_t)ceil(measure_to_pixels(&params->gap, mpp, FALSE) - 1e-9);
-    detect->regions.min_area =
-        (int64_t)ceil(measure_to_pixels(&params->min_area, mpp, TRUE) - 1e-9);
+    detect->regions.gap = pixels_ceil(measure_to_pixels(&params->gap, mpp, FALSE));
+    detect->regions.min_area = pixels_ceil(measure_to_pixels(&params->min_area, mpp, TRUE));
     detect->regions.min_area_fraction = params->min_area_fraction;
     detect->regions.min_tissue_fraction = params->min_tissue_fraction;
     *padding_px = measure_to_pixels(&params->padding, mpp, FALSE);
     return TRUE;
+}
+
+/* ---- Test hook ----------------------------------------------------------- */
+
+static sf_run_step_hook step_hook;
+static void *step_hook_data;
+
+void sf_run_set_step_hook(sf_run_step_hook hook, void *data)
+{
+    step_hook = hook;
+    step_hook_data = data;
+}
+
+static void step(const char *name)
+{
+    if (step_hook)
+        step_hook(name, step_hook_data);
 }
 
 static double seconds_since(gint64 start)
@@ -230,13 +249,36 @@ static gboolean fragments_finish(fragment_batch *batch, gboolean go, GError **er
 
 /* ---- Outputs ------------------------------------------------------------ */
 
+/* The run's own large buffers (the mask, the figure: one byte or three a
+ * pixel of an overview of up to 65535 x 65535) come from here, so that
+ * running out of memory is exit 1 with a message, not an abort. */
+static gboolean out_of_memory(const char *slide_path, size_t bytes, const char *what,
+                              GError **error)
+{
+    g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory: %zu MB for %s", slide_path,
+                (bytes + (1 << 20) - 1) >> 20, what);
+    return FALSE;
+}
+
+static void *try_alloc(size_t bytes, const char *slide_path, const char *what, GError **error)
+{
+    void *p = g_try_malloc(MAX(bytes, 1));
+    if (!p)
+        out_of_memory(slide_path, bytes, what, error);
+    return p;
+}
+
 static gboolean write_boxes_figure(const char *path, const sf_image *overview,
                                    const sf_regions *found, int quality, GError **error)
 {
     /* The method's figure: component boxes in yellow, final regions in green. */
     static const uint8_t initial_colour[3] = {255, 200, 0};
     static const uint8_t region_colour[3] = {0, 170, 0};
-    g_autofree uint8_t *pixels = g_memdup2(overview->data, overview->stride * overview->height);
+    size_t bytes = overview->stride * overview->height;
+    g_autofree uint8_t *pixels = try_alloc(bytes, path, "the boxes figure", error);
+    if (!pixels)
+        return FALSE;
+    memcpy(pixels, overview->data, bytes);
     sf_image canvas = *overview;
     canvas.data = pixels;
     int thickness = MAX(1, MAX(overview->width, overview->height) / 800);
@@ -248,109 +290,48 @@ static gboolean write_boxes_figure(const char *path, const sf_image *overview,
                         error);
 }
 
-static void add_box(JsonBuilder *b, const char *name, const sf_box *box)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    sf_json_add_int(b, "x", box->x);
-    sf_json_add_int(b, "y", box->y);
-    sf_json_add_int(b, "w", box->w);
-    sf_json_add_int(b, "h", box->h);
-    json_builder_end_object(b);
-}
-
-static void add_slide(JsonBuilder *b, const sf_slide *slide, const char *path, const char *stem)
-{
-    json_builder_set_member_name(b, "slide");
-    json_builder_begin_object(b);
-    /* JSON is UTF-8 and its readers refuse anything else; a file name need
-     * not be. The path is recorded readably, the file stat'ed by its bytes. */
-    g_autofree char *path_text = g_utf8_make_valid(path, -1);
-    sf_json_add_string(b, "path", path_text);
-    sf_json_add_string(b, "name", stem);
-    /* Size and modification time let a resumed batch tell whether the file
-     * it finished earlier is still the same. */
-    GStatBuf st;
-    if (g_stat(path, &st) == 0) {
-        sf_json_add_int(b, "file_size", (int64_t)st.st_size);
-        sf_json_add_int(b, "file_mtime", (int64_t)st.st_mtime);
-    }
-    sf_slide_json_members(b, slide);
-    json_builder_end_object(b);
-}
-
-/* Whether a name is one of sf_output's temporary files (".<name>.XXXXXX.part"). */
-static gboolean is_temp_name(const char *name)
-{
-    return name[0] == '.' && g_str_has_suffix(name, ".part");
-}
-
-/* Removes the temporary files of a run that was killed in this folder. Only
- * safe under the folder lock: otherwise they may be another run's. */
-static void remove_temp_files(const char *dir)
-{
-    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-    if (!listing)
-        return;
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        if (!is_temp_name(name))
-            continue;
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_unlink(path);
-    }
-}
-
-/* Removes fragments an earlier run left that this run did not write, so the
- * folder matches its manifest. */
-static void remove_stale_fragments(const char *dir, fragment_job *jobs, int n_jobs)
-{
-    g_autofree char *fragments = g_build_filename(dir, "fragments", NULL);
-    g_autoptr(GDir) listing = g_dir_open(fragments, 0, NULL);
-    if (!listing)
-        return;
-    g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
-    for (int i = 0; i < n_jobs; i++)
-        g_hash_table_add(keep, jobs[i].name);
-    const char *name;
-    while ((name = g_dir_read_name(listing))) {
-        if (g_hash_table_contains(keep, name) || !g_str_has_suffix(name, ".jpg"))
-            continue;
-        g_autofree char *path = g_build_filename(fragments, name, NULL);
-        g_unlink(path);
-    }
-}
-
 /*
- * Two runs writing one folder at once would each remove the other's
- * fragments as stale and leave a manifest that lists missing files, so a
- * run holds an exclusive lock on its folder and a second one waits. flock()
- * on the folder itself leaves no lock file behind and is released when the
- * process ends, however it ends. Where the file system has no such locks,
- * the run goes ahead unlocked (-1).
+ * What identifies the slide file that was read: taken just before it is
+ * opened and compared once every pixel has been read. A file replaced
+ * (another inode) or rewritten (size or time) in between fails the run:
+ * otherwise the manifest would give the new file's size and time to the old
+ * file's pixels, and a resumed batch would skip the new slide for good.
  */
-typedef int dir_lock;
+typedef struct file_stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} file_stamp;
 
-static dir_lock lock_folder(const char *dir)
+static gboolean stamp_file(const char *path, file_stamp *stamp)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            close(fd);
-            return -1;
-        }
-    }
-    return fd;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return FALSE;
+    *stamp = (file_stamp){st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+    return TRUE;
 }
 
-static void unlock_folder(dir_lock fd)
+static gboolean same_file(const char *path, const file_stamp *opened, GError **error)
 {
-    if (fd >= 0)
-        close(fd);
+    file_stamp now;
+    if (stamp_file(path, &now) && now.dev == opened->dev && now.ino == opened->ino &&
+        now.size == opened->size && now.mtime.tv_sec == opened->mtime.tv_sec &&
+        now.mtime.tv_nsec == opened->mtime.tv_nsec)
+        return TRUE;
+    g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+                "%s: the file changed while it was being read (replaced or modified since "
+                "it was opened); nothing is marked finished, run it again",
+                path);
+    return FALSE;
 }
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(dir_lock, unlock_folder, -1)
+
+void sf_run_result_clear(sf_run_result *result)
+{
+    g_clear_pointer(&result->output_dir, g_free);
+    g_clear_pointer(&result->note, g_free);
+}
 
 char *sf_slide_stem(const char *path)
 {
@@ -371,58 +352,67 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     gint64 start = g_get_monotonic_time(), stage = start;
     double t_open, t_overview, t_detect, t_write, t_fragments;
     g_autofree char *stem = sf_slide_stem(slide_path);
-    g_autofree char *abs_path = g_canonicalize_filename(slide_path, NULL);
 
+    file_stamp opened = {0};
+    gboolean stamped = stamp_file(slide_path, &opened);
     g_autoptr(sf_slide) slide = sf_slide_open(slide_path, error);
     if (!slide)
         return FALSE;
+    /* Gone between the two: what was opened is not what was stamped. */
+    if (!stamped)
+        return same_file(slide_path, &opened, error);
     t_open = seconds_since(stage);
+    step("opened");
+    /* Before anything is written: the stem names every output. */
+    g_autoptr(GError) stem_error = NULL;
+    if (!sf_stem_check(stem, &stem_error)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the slide's name %s; rename the file, or link to it under another "
+                    "name",
+                    slide_path, stem_error->message);
+        return FALSE;
+    }
 
     /* Geometry and parameters are checked before anything is written. */
-    int ov_w, ov_h, ov_level;
-    if (!sf_overview_geometry(slide, &params->overview, &ov_w, &ov_h, &ov_level, error))
+    g_auto(sf_overview) ov = {0};
+    if (!sf_overview_plan(slide, &params->overview, &ov, error))
         return FALSE;
+    int ov_w = ov.width, ov_h = ov.height, ov_level = ov.level;
     int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
-    double scale_x = (double)w0 / ov_w, scale_y = (double)h0 / ov_h;
+    double scale_x = ov.scale_x, scale_y = ov.scale_y;
     sf_detect_params detect;
     double padding;
     if (!sf_run_detect_params(params, slide, scale_x, &detect, &padding, error))
         return FALSE;
 
-    g_autofree char *fragments_dir = g_build_filename(output_dir, "fragments", NULL);
-    if (g_mkdir_with_parents(fragments_dir, 0777) != 0) {
-        int err = errno;
-        g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot create folder: %s", fragments_dir,
-                    g_strerror(err));
+    g_autoptr(sf_slide_folder) folder = sf_slide_folder_open(output_dir, stem, error);
+    if (!folder)
         return FALSE;
-    }
-    g_auto(dir_lock) lock = lock_folder(output_dir);
-    if (lock >= 0) {
-        remove_temp_files(output_dir);
-        remove_temp_files(fragments_dir);
-    }
+    sf_slide_folder_remove_temp_files(folder);
     /* A folder without a manifest is unfinished: drop an earlier manifest
-     * first so a failure below never leaves it describing other files. */
-    g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-    if (g_unlink(manifest_path) != 0 && errno != ENOENT) {
-        int err = errno;
-        g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT, "%s: cannot replace: %s", manifest_path,
-                    g_strerror(err));
+     * first so a failure below never leaves it describing other files. The
+     * fragments it lists are announced first, so that they are still known
+     * to be ours if this run is killed before it removes them. */
+    g_autoptr(GHashTable) earlier = sf_slide_folder_earlier_fragments(folder);
+    if (g_hash_table_size(earlier) > 0 &&
+        !sf_slide_folder_announce_fragments(folder, earlier, error))
         return FALSE;
-    }
+    if (!sf_slide_folder_remove_manifest(folder, error))
+        return FALSE;
+    step("folder-ready");
 
     stage = g_get_monotonic_time();
     /* One read: all of --threads decode its tiles. */
     sf_slide_set_read_threads(slide, params->threads);
-    g_autofree uint8_t *overview_pixels =
-        sf_slide_read_scaled_buffer(slide, ov_level, 0, 0, w0, h0, ov_w, ov_h, error);
-    if (!overview_pixels)
+    if (!sf_overview_read(slide, &ov, error))
         return FALSE;
-    sf_image overview = {overview_pixels, ov_w, ov_h, 3, (size_t)ov_w * 3};
+    sf_image overview = sf_overview_image(&ov);
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
-    g_autofree uint8_t *mask_pixels = g_malloc((size_t)ov_w * ov_h);
+    g_autofree uint8_t *mask_pixels = try_alloc((size_t)ov_w * ov_h, slide_path, "the mask", error);
+    if (!mask_pixels)
+        return FALSE;
     sf_image mask = {mask_pixels, ov_w, ov_h, 1, (size_t)ov_w};
     sf_regions found = {0};
     uint8_t threshold = 0;
@@ -435,7 +425,11 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
 
     /* Regions on level 0 and the fragment each becomes. */
     int n_jobs = (int)found.n_regions;
-    fragment_job *jobs = g_new0(fragment_job, MAX(n_jobs, 1));
+    fragment_job *jobs = g_try_new0(fragment_job, MAX(n_jobs, 1));
+    if (!jobs) {
+        sf_regions_clear(&found);
+        return out_of_memory(slide_path, sizeof *jobs * n_jobs, "the regions", error);
+    }
     gboolean ok = TRUE;
     for (int i = 0; i < n_jobs && ok; i++) {
         fragment_job *job = &jobs[i];
@@ -444,6 +438,24 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
                                   &job->level, error);
         job->name = sf_fragment_name_format(stem, job->level0.x, job->level0.y, job->level0.w,
                                             job->level0.h);
+    }
+
+    /* Every name this run may write joins the announced ones before the
+     * first is written. */
+    g_autoptr(GHashTable) written = g_hash_table_new(g_str_hash, g_str_equal);
+    for (int i = 0; i < n_jobs && ok; i++)
+        g_hash_table_add(written, jobs[i].name);
+    if (ok && g_hash_table_size(written) > 0) {
+        g_autoptr(GHashTable) announced = g_hash_table_new(g_str_hash, g_str_equal);
+        GHashTableIter iter;
+        gpointer name;
+        g_hash_table_iter_init(&iter, earlier);
+        while (g_hash_table_iter_next(&iter, &name, NULL))
+            g_hash_table_add(announced, name);
+        g_hash_table_iter_init(&iter, written);
+        while (g_hash_table_iter_next(&iter, &name, NULL))
+            g_hash_table_add(announced, name);
+        ok = sf_slide_folder_announce_fragments(folder, announced, error);
     }
 
     /* Fragments are cut while the overview's files are written. */
@@ -471,77 +483,82 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     if (batch)
         ok = fragments_finish(batch, ok, error);
     t_fragments = seconds_since(fragments_stage);
+    if (ok)
+        step("fragments-written");
+    if (ok)
+        ok = same_file(slide_path, &opened, error);
+    /* The folder now holds exactly what the manifest will list; only then
+     * is the manifest written, the last step, so that a folder with a
+     * manifest is always a complete and consistent one. */
+    if (ok) {
+        sf_slide_folder_remove_fragments(folder, earlier, written);
+        step("stale-removed");
+    }
 
     if (ok) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "schema", "slidefrag.manifest/1");
-        json_builder_set_member_name(b, "tool");
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "name", "slidefrag");
-        sf_json_add_string(b, "version", SLIDEFRAG_VERSION);
-        json_builder_end_object(b);
-        add_slide(b, slide, abs_path, stem);
-
-        json_builder_set_member_name(b, "overview");
-        json_builder_begin_object(b);
-        sf_json_add_string(b, "file", overview_name);
-        sf_json_add_string(b, "mask", "mask.png");
-        sf_json_add_string(b, "boxes", "boxes.jpg");
-        sf_json_add_int(b, "level", ov_level);
-        sf_json_add_double(b, "level_downsample", sf_slide_level(slide, ov_level)->downsample);
-        sf_json_add_int(b, "width", ov_w);
-        sf_json_add_int(b, "height", ov_h);
-        sf_json_add_double(b, "scale_x", scale_x);
-        sf_json_add_double(b, "scale_y", scale_y);
-        json_builder_end_object(b);
-
+        g_autoptr(sf_manifest) m = sf_manifest_new();
+        m->tool_version = g_strdup(SLIDEFRAG_VERSION);
+        m->slide_path = sf_manifest_path_text(slide_path);
+        m->slide_name = g_strdup(stem);
+        m->has_file_stamp = TRUE;
+        m->file_size = (int64_t)opened.size;
+        m->file_mtime = (int64_t)opened.mtime.tv_sec;
+        sf_manifest_describe_slide(m, slide);
+        /* The µm/px the run used: an implausible one is recorded as unknown,
+         * so that map and resume read what the run did. */
+        m->mpp_x = sf_run_usable_mpp(m->mpp_x);
+        m->mpp_y = m->mpp_x > 0 ? sf_run_usable_mpp(m->mpp_y) : 0;
+        m->has_overview = TRUE;
+        m->overview = (sf_manifest_overview){
+            .file = g_strdup(overview_name),
+            .level = ov_level,
+            .level_downsample = sf_slide_level(slide, ov_level)->downsample,
+            .width = ov_w,
+            .height = ov_h,
+            .scale_x = scale_x,
+            .scale_y = scale_y,
+        };
         sf_run_params used;
-        sf_run_params_for_mpp(params, sf_slide_mpp_x(slide), &used);
-        json_builder_set_member_name(b, "params");
-        json_builder_add_value(b, sf_run_params_to_json(&used));
-        sf_json_add_int(b, "threshold", threshold);
-
-        json_builder_set_member_name(b, "regions");
-        json_builder_begin_array(b);
+        sf_run_params_for_mpp(params, sf_run_usable_mpp(sf_slide_mpp_x(slide)), &used);
+        m->params = sf_run_params_to_json(&used);
+        m->threshold = threshold;
+        m->n_regions = (size_t)n_jobs;
+        m->regions = g_new0(sf_manifest_region, MAX(n_jobs, 1));
         for (int i = 0; i < n_jobs; i++) {
             const fragment_job *job = &jobs[i];
-            json_builder_begin_object(b);
-            sf_json_add_int(b, "id", i);
-            add_box(b, "level0", &job->level0);
-            add_box(b, "overview", &found.regions[i].box);
-            sf_json_add_double(b, "tissue_fraction", found.regions[i].tissue_fraction);
-            json_builder_set_member_name(b, "fragment");
-            json_builder_begin_object(b);
-            g_autofree char *file = g_strconcat("fragments/", job->name, NULL);
-            sf_json_add_string(b, "file", file);
-            sf_json_add_int(b, "width", job->width);
-            sf_json_add_int(b, "height", job->height);
-            sf_json_add_double(b, "downsample", (double)job->level0.w / job->width);
-            sf_json_add_int(b, "level", job->level);
-            json_builder_end_object(b);
-            json_builder_end_object(b);
+            m->regions[i] = (sf_manifest_region){
+                .id = i,
+                .x = job->level0.x,
+                .y = job->level0.y,
+                .w = job->level0.w,
+                .h = job->level0.h,
+                .fragment_file = g_strconcat("fragments/", job->name, NULL),
+                .fragment_name = g_strdup(job->name),
+                .fragment_width = job->width,
+                .fragment_height = job->height,
+                .has_overview = TRUE,
+                .overview = found.regions[i].box,
+                .tissue_fraction = found.regions[i].tissue_fraction,
+                .fragment_downsample = (double)job->level0.w / job->width,
+                .fragment_level = job->level,
+            };
         }
-        json_builder_end_array(b);
-
-        json_builder_set_member_name(b, "timings");
-        json_builder_begin_object(b);
-        sf_json_add_double(b, "open", t_open);
-        sf_json_add_double(b, "overview", t_overview);
-        sf_json_add_double(b, "detect", t_detect);
-        sf_json_add_double(b, "write", t_write);
-        sf_json_add_double(b, "fragments", t_fragments);
-        sf_json_add_double(b, "total", seconds_since(start));
-        json_builder_end_object(b);
-        json_builder_end_object(b);
-
-        g_autoptr(JsonNode) root = json_builder_get_root(b);
-        g_autofree char *text = sf_json_file_text(root);
-        ok = sf_write_file_atomic(manifest_path, text, strlen(text), error);
+        m->timings = (sf_manifest_timings){t_open,  t_overview,  t_detect,
+                                           t_write, t_fragments, seconds_since(start)};
+        g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
+        ok = sf_manifest_write(m, manifest_path, error);
     }
     if (ok) {
-        remove_stale_fragments(output_dir, jobs, n_jobs);
+        step("manifest-written");
+        sf_slide_folder_forget_pending(folder);
+        step("done");
         if (result) {
+            double mpp = sf_slide_mpp_x(slide);
+            if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+                result->note = g_strdup_printf(
+                    "%s: the slide records %g µm/px (openslide.mpp-x), not a plausible "
+                    "resolution (%g .. %g): treated as unknown",
+                    slide_path, mpp, SF_MPP_MIN, SF_MPP_MAX);
             result->output_dir = g_strdup(output_dir);
             result->n_regions = n_jobs;
             result->n_fragments = n_jobs;
@@ -551,6 +568,6 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     for (int i = 0; i < n_jobs; i++)
         g_free(jobs[i].name);
     g_free(jobs);
-    sf_regions_free(&found);
+    sf_regions_clear(&found);
     return ok;
 }

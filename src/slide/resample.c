@@ -104,19 +104,22 @@ static void quantize_weights(double a, double b, int64_t k0, int n, uint32_t *w)
  * output is a plain copy of those pixels from the nearest one: no half-pixel
  * blur from a level-0 origin that does not fall on a level pixel edge.
  */
-static void axis_map_init(axis_map *map, double l0, double l1, int n, int64_t extent)
+static gboolean axis_map_init(axis_map *map, double l0, double l1, int n, int64_t extent)
 {
     memset(map, 0, sizeof *map);
     map->n = n;
     map->scale = (l1 - l0) / n;
-    map->first = g_new(int64_t, n);
-    map->count = g_new(int, n);
-    map->offset = g_new(size_t, n);
-    map->inside = g_new(uint64_t, n);
+    map->first = g_try_new(int64_t, n);
+    map->count = g_try_new(int, n);
+    map->offset = g_try_new(size_t, n);
+    map->inside = g_try_new(uint64_t, n);
     int64_t start = llround(l0);
     map->copy = llround(l1 - l0) == n;
+    size_t cap = map->copy ? 1 : (size_t)n * ((size_t)ceil((l1 - l0) / n) + 2);
+    map->weights = g_try_new(uint32_t, cap);
+    if (!map->first || !map->count || !map->offset || !map->inside || !map->weights)
+        return FALSE;
     if (map->copy) {
-        map->weights = g_new(uint32_t, 1);
         map->weights[0] = WEIGHT_ONE;
         for (int j = 0; j < n; j++) {
             map->first[j] = start + j;
@@ -124,8 +127,6 @@ static void axis_map_init(axis_map *map, double l0, double l1, int n, int64_t ex
             map->offset[j] = 0;
         }
     } else {
-        size_t cap = (size_t)n * ((size_t)ceil((l1 - l0) / n) + 2);
-        map->weights = g_new(uint32_t, cap);
         size_t used = 0;
         for (int j = 0; j < n; j++) {
             double a = snap(l0 + (l1 - l0) * j / n);
@@ -177,6 +178,7 @@ static void axis_map_init(axis_map *map, double l0, double l1, int n, int64_t ex
         if (box)
             map->box = k;
     }
+    return TRUE;
 }
 
 /* Output pixels [*j0, *j1) that draw on level pixels in [c0, c1). */
@@ -251,6 +253,19 @@ static gboolean batch_pass(row_batch *batch, const uint8_t *rows, int n, GError 
 
 /* ---- Reading ------------------------------------------------------------ */
 
+/* Reads need memory in proportion to their width and the strip budget;
+ * without it they fail, rather than abort the process. */
+static gboolean out_of_memory(const sf_slide *slide, size_t bytes, GError **error)
+{
+    if (bytes)
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory: %zu MB for a read",
+                    sf_slide_path(slide), (bytes + (1 << 20) - 1) >> 20);
+    else
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory for a read",
+                    sf_slide_path(slide));
+    return FALSE;
+}
+
 /* What strips of level rectangle [C0, C1) x [R0, R1) read. */
 static sf_strips_plan plan_of(int level, int shift, int64_t C0, int64_t R0, int64_t C1, int64_t R1,
                               size_t budget, int64_t max_rows)
@@ -282,13 +297,16 @@ static gboolean read_copy(sf_slide *slide, int level, int shift, const uint8_t b
         plan.pad_left = C0 - sx;
         plan.pad_right = sx + out_w - C1;
         memcpy(plan.background, bg, 3);
-        strips = sf_strips_new(slide, &plan);
+        if (!(strips = sf_strips_new(slide, &plan, error)))
+            return FALSE;
     }
     /* Chunks of a strip fill the same rows side by side, so chunked strips
      * are gathered in the batch (they are short). */
     gboolean chunked = strips && sf_strips_chunked(strips);
     batch->capacity = (int)MIN(chunked ? sf_strips_max_height(strips) : max_rows, out_h);
-    g_autofree uint8_t *rows = g_malloc((size_t)batch->capacity * batch->row_bytes);
+    g_autofree uint8_t *rows = g_try_malloc((size_t)batch->capacity * batch->row_bytes);
+    if (!rows)
+        return out_of_memory(slide, (size_t)batch->capacity * batch->row_bytes, error);
     batch->rows = rows;
 
     GError *local = NULL;
@@ -467,16 +485,23 @@ static gboolean read_area(sf_slide *slide, int level, int shift, const uint8_t b
     g_autoptr(sf_strips) strips = NULL;
     if (C0 < C1 && R0 < R1) {
         sf_strips_plan plan = plan_of(level, shift, C0, R0, C1, R1, budget, max_rows);
-        strips = sf_strips_new(slide, &plan);
+        if (!(strips = sf_strips_new(slide, &plan, error)))
+            return FALSE;
     }
     /* Full-width strips emit rows as soon as they are complete, so only the
      * output rows one level row overlaps are ever open. */
     gboolean chunked = strips && sf_strips_chunked(strips);
     win.capacity = chunked ? window_rows(my, strips) : (int)ceil(1 / my->scale) + 2;
-    win.acc = g_new0(uint64_t, (size_t)win.capacity * win.row_values);
-    g_autofree uint32_t *hsum = g_new0(uint32_t, win.row_values);
     batch->capacity = (int)MIN(MAX((int64_t)(budget / 4 / batch->row_bytes), 1), my->n);
-    g_autofree uint8_t *rows = g_malloc((size_t)batch->capacity * batch->row_bytes);
+    size_t acc_bytes = (size_t)win.capacity * win.row_values * sizeof(uint64_t);
+    size_t rows_bytes = (size_t)batch->capacity * batch->row_bytes;
+    win.acc = g_try_malloc0(acc_bytes);
+    g_autofree uint32_t *hsum = g_try_new0(uint32_t, win.row_values);
+    g_autofree uint8_t *rows = g_try_malloc(rows_bytes);
+    if (!win.acc || !hsum || !rows) {
+        g_free(win.acc);
+        return out_of_memory(slide, acc_bytes + rows_bytes, error);
+    }
     batch->rows = rows;
     /* Boxes only where chunks start on box edges: a column chunk may cut
      * one, and then the weighted sums do it. */
@@ -524,17 +549,19 @@ static gboolean check_args(const sf_slide *slide, int level, int64_t w, int64_t 
     return FALSE;
 }
 
-/* The axis maps of a read of the level reduced by 2^shift. */
-static void map_axes(const sf_level *lv, int shift, int64_t x, int64_t y, int64_t w, int64_t h,
-                     int out_width, int out_height, axis_map *mx, axis_map *my)
+/* The axis maps of a read of the level reduced by 2^shift; FALSE when out
+ * of memory (clear them either way). */
+static gboolean map_axes(const sf_level *lv, int shift, int64_t x, int64_t y, int64_t w, int64_t h,
+                         int out_width, int out_height, axis_map *mx, axis_map *my)
 {
     /* The level as the decoder gives it: reduced by 2^shift, its last
      * partial pixel counted whole. */
     double reduce = lv->downsample * (double)(1 << shift);
-    axis_map_init(mx, x / reduce, (x + w) / reduce, out_width,
-                  (lv->width + (1 << shift) - 1) >> shift);
-    axis_map_init(my, y / reduce, (y + h) / reduce, out_height,
-                  (lv->height + (1 << shift) - 1) >> shift);
+    gboolean ok = axis_map_init(mx, x / reduce, (x + w) / reduce, out_width,
+                                (lv->width + (1 << shift) - 1) >> shift);
+    return axis_map_init(my, y / reduce, (y + h) / reduce, out_height,
+                         (lv->height + (1 << shift) - 1) >> shift) &&
+           ok;
 }
 
 /* Whether the map's footprints are whole pixels: a copy from a pixel edge,
@@ -568,22 +595,22 @@ static int choose_shift(const sf_slide *slide, int level, int64_t x, int64_t y, 
         double rest = scale / (double)(1 << shift);
         if (rest < 0.99)
             continue;
-        map_axes(lv, shift, x, y, w, h, out_width, out_height, mx, my);
+        if (!map_axes(lv, shift, x, y, w, h, out_width, out_height, mx, my))
+            return -1;
         double reduce = lv->downsample * (double)(1 << shift);
         if (rest >= 4 * 0.99 || (aligned(mx, x / reduce) && aligned(my, y / reduce)))
             return shift;
         axis_map_clear(mx);
         axis_map_clear(my);
     }
-    map_axes(lv, 0, x, y, w, h, out_width, out_height, mx, my);
-    return 0;
+    return map_axes(lv, 0, x, y, w, h, out_width, out_height, mx, my) ? 0 : -1;
 }
 
 void sf_slide_read_plan(const sf_slide *slide, int level, int64_t x, int64_t y, int64_t w,
                         int64_t h, int out_width, int out_height, int *shift, int64_t rect[4])
 {
     axis_map mx, my;
-    *shift = choose_shift(slide, level, x, y, w, h, out_width, out_height, &mx, &my);
+    *shift = MAX(choose_shift(slide, level, x, y, w, h, out_width, out_height, &mx, &my), 0);
     rect[0] = mx.lo;
     rect[1] = my.lo;
     rect[2] = mx.hi;
@@ -602,6 +629,11 @@ gboolean sf_slide_read_scaled_budget(sf_slide *slide, int level, int64_t x, int6
     const sf_level *lv = sf_slide_level(slide, level);
     axis_map mx, my;
     int shift = choose_shift(slide, level, x, y, w, h, out_width, out_height, &mx, &my);
+    if (shift < 0) {
+        axis_map_clear(&mx);
+        axis_map_clear(&my);
+        return out_of_memory(slide, 0, error);
+    }
     /* The work bound weighs the level pixels the decoder goes through. */
     if (!sf_slide_check_read_cost(slide, level, MIN((mx.hi - mx.lo) << shift, lv->width),
                                   MIN((my.hi - my.lo) << shift, lv->height), error)) {

@@ -216,10 +216,13 @@ void sf_composite_rgb(const uint32_t *argb, size_t n, const sf_blend *blend, uin
 /* ---- Reading a chunk ----------------------------------------------------- */
 
 /* A buffer for one chunk: its RGB rows (padded when planned so), after
- * them room for the ARGB a backend without RGB reads gives. */
+ * them room for the ARGB a backend without RGB reads gives; NULL when out
+ * of memory. */
 static uint8_t *new_buffer(const sf_strips *strips)
 {
-    uint8_t *buffer = g_malloc(strips->buffer_bytes);
+    uint8_t *buffer = g_try_malloc(strips->buffer_bytes);
+    if (!buffer)
+        return NULL;
     /* The pads are background once and for all: reads never touch them. */
     for (int64_t y = 0; y < strips->max_height && (strips->pad_left || strips->pad_right); y++) {
         uint8_t *row = buffer + (size_t)y * strips->stride;
@@ -314,7 +317,13 @@ static void claim_and_read(sf_read_crew *crew, sf_strips *strips)
 
     if (!s->buffer)
         s->buffer = new_buffer(strips);
-    read_chunk(strips, k, s);
+    if (s->buffer)
+        read_chunk(strips, k, s);
+    else
+        g_set_error(&s->error, SF_ERROR, SF_EXIT_FAILURE,
+                    "%s: out of memory: %zu MB for strips of level %d",
+                    sf_slide_path(strips->slide), (strips->buffer_bytes + (1 << 20) - 1) >> 20,
+                    strips->level);
 
     g_mutex_lock(&crew->lock);
     s->state = SLOT_READY;
@@ -397,7 +406,7 @@ void sf_read_crew_counts(sf_read_crew *crew, uint64_t *chunks, uint64_t *helped)
 
 /* ---- Reads ---------------------------------------------------------------- */
 
-sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan)
+sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan, GError **error)
 {
     g_return_val_if_fail(plan->c0 < plan->c1 && plan->r0 < plan->r1, NULL);
     g_return_val_if_fail(
@@ -462,8 +471,17 @@ sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan)
     /* One chunk held by the caller and one read ahead per thread. */
     int threads = CLAMP(sf_slide_read_threads(slide), 1, MAX_HELPERS + 1);
     strips->depth = MIN(strips->n_chunks, 1 + MAX((int)g_get_num_processors(), threads + 1));
-    strips->slots = g_new0(slot, strips->depth);
+    strips->slots = g_try_new0(slot, strips->depth);
     strips->spare = g_ptr_array_new_with_free_func(g_free);
+    if (!strips->slots) {
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "%s: out of memory for strips of level %d",
+                    sf_slide_path(slide), plan->level);
+        g_ptr_array_free(strips->spare, TRUE);
+        g_free(strips->row_edges);
+        g_free(strips->col_edges);
+        g_free(strips);
+        return NULL;
+    }
 
     sf_read_crew *crew = strips->crew;
     g_mutex_lock(&crew->lock);

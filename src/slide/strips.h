@@ -53,8 +53,10 @@ typedef struct sf_strips_plan {
 } sf_strips_plan;
 
 /* Plans the reads and starts the read's own helper threads (the slide's
- * read threads less the caller). */
-sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan);
+ * read threads less the caller). NULL with SF_EXIT_FAILURE when out of
+ * memory; the chunks' buffers, allocated as they are read, report it as
+ * the read's error. */
+sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan, GError **error);
 /* Stops the read, waits for chunks being decoded and frees; the last chunk
  * returned becomes invalid. */
 void sf_strips_free(sf_strips *strips);

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include "slidefrag/error.h"
 
@@ -93,7 +94,8 @@ typedef struct {
     size_t data_cap, data_size;
     uint8_t *scratch; /* decoded rows that are dropped or cut */
     size_t scratch_cap;
-    char message[256]; /* why the last decode failed */
+    char message[256];  /* why the last decode failed */
+    gboolean no_memory; /* ...which was memory, not the file */
 } decoder;
 
 struct sf_tiff_direct {
@@ -515,6 +517,7 @@ static decoder *take_decoder(sf_tiff_direct *td)
         dec->level = -1;
     }
     dec->message[0] = '\0';
+    dec->no_memory = FALSE;
     return dec;
 }
 
@@ -525,14 +528,23 @@ static void put_decoder(sf_tiff_direct *td, decoder *dec)
     g_mutex_unlock(&td->lock);
 }
 
+/* *buf with room for `need` bytes; NULL when out of memory. */
 static uint8_t *grow(uint8_t **buf, size_t *cap, size_t need)
 {
     if (*cap < need) {
         g_free(*buf);
-        *buf = g_malloc(need);
-        *cap = need;
+        *buf = g_try_malloc(need);
+        *cap = *buf ? need : 0;
     }
     return *buf;
+}
+
+static gboolean no_memory(decoder *dec, size_t bytes)
+{
+    g_snprintf(dec->message, sizeof dec->message, "out of memory: %zu kB for a tile",
+               (bytes + 1023) >> 10);
+    dec->no_memory = TRUE;
+    return FALSE;
 }
 
 /* The tile's bytes into dec->data. */
@@ -547,7 +559,8 @@ static gboolean load_tile(sf_tiff_direct *td, decoder *dec, const direct_level *
                    count, offset);
         return FALSE;
     }
-    grow(&dec->data, &dec->data_cap, (size_t)count);
+    if (!grow(&dec->data, &dec->data_cap, (size_t)count))
+        return no_memory(dec, (size_t)count);
     size_t done = 0;
     while (done < count) {
         ssize_t got = pread(td->fd, dec->data + done, (size_t)count - done, (off_t)(offset + done));
@@ -644,9 +657,12 @@ static gboolean decode_tile(sf_tiff_direct *td, decoder *dec, const direct_level
     const size_t row_bytes = (size_t)out_w * 3;
     const gboolean whole_rows = ca == 0 && cb == out_w;
     uint8_t *scratch = grow(&dec->scratch, &dec->scratch_cap, row_bytes * ROWS_PER_CALL);
+    if (!scratch)
+        return no_memory(dec, row_bytes * ROWS_PER_CALL);
     if (setjmp(dec->fail.jump)) {
         /* libjpeg's words, named as libtiff named them. */
         g_snprintf(dec->message, sizeof dec->message, "JPEGLib: %s", dec->fail.message);
+        dec->no_memory = dec->fail.mgr.msg_code == JERR_OUT_OF_MEMORY;
         decoder_reset(dec); /* libjpeg's state is undefined now */
         return FALSE;
     }
@@ -736,7 +752,8 @@ static void keep(sf_tiff_direct *td, kept_tile *k)
 static gboolean read_failed(sf_tiff_direct *td, decoder *dec, int level, int64_t tx, int64_t ty,
                             GError **error)
 {
-    g_set_error(error, SF_ERROR, SF_EXIT_SLIDE_READ,
+    /* Out of memory is the run's failure (exit 1), not the slide's. */
+    g_set_error(error, SF_ERROR, dec->no_memory ? SF_EXIT_FAILURE : SF_EXIT_SLIDE_READ,
                 "%s: level %d, tile (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "): %s", td->path,
                 level, tx, ty, dec->message[0] ? dec->message : "cannot decode");
     put_decoder(td, dec);
@@ -778,8 +795,13 @@ gboolean sf_tiff_read_rgb(sf_tiff_direct *td, int level, int shift, int64_t lx, 
             if (!k) {
                 /* The whole tile, for this read and the one below. */
                 k = g_new(kept_tile, 1);
-                *k = (kept_tile){level, shift, index, g_malloc(tile_row * (size_t)th),
+                *k = (kept_tile){level, shift, index, g_try_malloc(tile_row * (size_t)th),
                                  tile_row * (size_t)th};
+                if (!k->rgb) {
+                    free_kept(k);
+                    no_memory(dec, tile_row * (size_t)th);
+                    return read_failed(td, dec, level, tx, ty, error);
+                }
                 if (!decode_tile(td, dec, lv, level, index, shift, 0, (uint32_t)th, 0, (uint32_t)tw,
                                  k->rgb, tile_row)) {
                     free_kept(k);
