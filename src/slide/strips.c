@@ -233,6 +233,13 @@ static uint8_t *new_buffer(const sf_strips *strips)
     return buffer;
 }
 
+/* Where a chunk's ARGB starts in its buffer: past the RGB rows, aligned. */
+static size_t argb_offset(const sf_strips *strips)
+{
+    size_t rgb = strips->stride * (size_t)strips->max_height;
+    return (rgb + 15) & ~(size_t)15;
+}
+
 /* Reads chunk k into `s` (its buffer set); runs on any thread, unlocked. */
 static void read_chunk(sf_strips *strips, int k, slot *s)
 {
@@ -256,7 +263,7 @@ static void read_chunk(sf_strips *strips, int k, slot *s)
     }
     /* The ARGB lies past the RGB rows, so compositing never overwrites
      * pixels it has yet to read. */
-    uint32_t *argb = (uint32_t *)(void *)(s->buffer + strips->stride * (size_t)strips->max_height);
+    uint32_t *argb = (uint32_t *)(void *)(s->buffer + argb_offset(strips));
     if (!sf_slide_read_level(strips->slide, strips->level, chunk->c0, chunk->r0, w, h, more_below,
                              argb, &s->error))
         return;
@@ -466,7 +473,8 @@ sf_strips *sf_strips_new(sf_slide *slide, const sf_strips_plan *plan, GError **e
     strips->stride = (size_t)(strips->pad_left + strips->max_width + strips->pad_right) * 3;
     strips->buffer_bytes = strips->stride * (size_t)strips->max_height;
     if (!strips->rgb_reads)
-        strips->buffer_bytes += (size_t)strips->max_width * (size_t)strips->max_height * 4;
+        strips->buffer_bytes =
+            argb_offset(strips) + (size_t)strips->max_width * (size_t)strips->max_height * 4;
 
     /* One chunk held by the caller and one read ahead per thread. */
     int threads = CLAMP(sf_slide_read_threads(slide), 1, MAX_HELPERS + 1);
