@@ -32,7 +32,8 @@ int sf_fuzz_manifest(const uint8_t *data, size_t size);
 int sf_fuzz_params(const uint8_t *data, size_t size);
 int sf_fuzz_boxes(const uint8_t *data, size_t size);
 int sf_fuzz_slide(const uint8_t *data, size_t size);
-int sf_fuzz_json_depth(const uint8_t *data, size_t size);
+int sf_fuzz_json_read(const uint8_t *data, size_t size);
+int sf_fuzz_message(const uint8_t *data, size_t size);
 
 typedef struct sf_fuzz_target {
     const char *name; /* fuzz/corpus/<name>, tests/fuzz_regressions/<name> */

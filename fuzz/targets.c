@@ -22,7 +22,8 @@ const sf_fuzz_target sf_fuzz_targets[] = {
     {"params", sf_fuzz_params},
     {"boxes", sf_fuzz_boxes},
     {"slide", sf_fuzz_slide},
-    {"json_depth", sf_fuzz_json_depth},
+    {"json_read", sf_fuzz_json_read},
+    {"message", sf_fuzz_message},
     {NULL, NULL},
 };
 

@@ -272,6 +272,52 @@ static void expect_error(const char *truth, const char *pred, int code, const ch
     test_assert_contains(err, cause);
 }
 
+/* --ignore: a prediction on a crumb is left out of the score (no false
+ * positive), and the JSON names it; matches keep the prediction's index in
+ * its file. Without --ignore the same crumb is a false positive. */
+static void test_ignore(void **state)
+{
+    (void)state;
+    g_autofree char *dir = test_make_tmpdir();
+    write_file(dir, "truth/a.json", "[[100, 100, 50, 50]]");
+    write_file(dir, "ignore/a.json", "[[0, 0, 20, 20]]");
+    write_file(dir, "pred/a.json", "[[2, 2, 6, 6], [100, 100, 50, 50], [300, 300, 10, 10]]");
+    g_autofree char *truth = g_build_filename(dir, "truth", NULL);
+    g_autofree char *ignore = g_build_filename(dir, "ignore", NULL);
+    g_autofree char *pred = g_build_filename(dir, "pred", NULL);
+
+    const char *with[] = {"eval", "-t", truth, "-p", pred, "--ignore", ignore, "--json", NULL};
+    g_autoptr(JsonParser) parser = run_json(with, NULL);
+    JsonObject *s = slide_at(root_of(parser), 0);
+    assert_int_equal(integer(s, "n_pred"), 2);
+    assert_int_equal(integer(s, "false_positives"), 1);
+    assert_near(num(s, "loss"), 1.0);
+    JsonArray *ignored = json_object_get_array_member(s, "ignored_predictions");
+    assert_int_equal(json_array_get_length(ignored), 1);
+    assert_int_equal(json_array_get_int_element(ignored, 0), 0);
+    JsonArray *unmatched = json_object_get_array_member(s, "unmatched_predictions");
+    assert_int_equal(json_array_get_length(unmatched), 1);
+    assert_int_equal(json_array_get_int_element(unmatched, 0), 2);
+    JsonObject *m = json_array_get_object_element(json_object_get_array_member(s, "matches"), 0);
+    assert_int_equal(integer(m, "pred"), 1);
+    assert_near(num(m, "iou"), 1.0);
+
+    const char *without[] = {"eval", "-t", truth, "-p", pred, "--json", NULL};
+    g_autoptr(JsonParser) plain = run_json(without, NULL);
+    s = slide_at(root_of(plain), 0);
+    assert_int_equal(integer(s, "n_pred"), 3);
+    assert_int_equal(integer(s, "false_positives"), 2);
+    assert_near(num(s, "loss"), 2.0);
+
+    /* A missing ignore file is an error naming it. */
+    g_autofree char *missing = g_build_filename(dir, "nothing.json", NULL);
+    const char *bad[] = {"eval", "-t", truth, "-p", pred, "--ignore", missing, NULL};
+    g_autofree char *err = NULL;
+    assert_int_equal(test_run_slidefrag(bad, NULL, &err), SF_EXIT_MISSING);
+    test_assert_contains(err, "nothing.json");
+    test_remove_tree(dir);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -332,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_files),
         cmocka_unit_test(test_folders),
+        cmocka_unit_test(test_ignore),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

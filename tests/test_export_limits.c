@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <zip.h>
 
 #include "slidefrag/annotations.h"
@@ -111,7 +112,7 @@ static void test_yolo_zip_bomb(void **state)
     if (code != SF_EXIT_BAD_INPUT)
         fail_msg("exit %d: %s", code, err);
     test_assert_contains(err, "export.zip/s__x0_y0_w100_h100.txt:1000001: more than 1000000 "
-                         "annotations; refused");
+                              "annotations; refused");
     assert_int_equal(lines_in(err), 1);
     assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
@@ -196,6 +197,117 @@ static void test_out_of_memory_is_exit_1(void **state)
         test_assert_no_partial_files(out);
     }
     assert_true(out_of_memory > 0);
+}
+
+/*
+ * A zip whose central directory lists one 200 MiB member twenty times:
+ * every entry inflates the same stream (4 s a GiB each, before), 4 GiB in
+ * all from a 0.2 MB file. Each entry counts against the export's 256 MiB,
+ * so the second is refused before it is inflated.
+ */
+static void test_zip_entries_sharing_one_stream(void **state)
+{
+    (void)state;
+    g_autofree char *dir = path_in(tmp_root, "shared-stream");
+    assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+    size_t length = 0;
+    g_autofree char *blank = repeated("\n", (size_t)200 << 20, &length);
+    g_autofree char *one = path_in(dir, "one.zip");
+    const member m = {"a.txt", blank, length};
+    write_zip(one, &m, 1);
+    g_clear_pointer(&blank, g_free);
+    g_autofree char *data = NULL;
+    gsize size = 0;
+    assert_true(g_file_get_contents(one, &data, &size, NULL));
+    /* [local header + data][central entry][end record]: the end record is
+     * the last 22 bytes (no comment), the central entry before it. */
+    const char *end = data + size - 22;
+    assert_int_equal(memcmp(end, "PK\x05\x06", 4), 0);
+    uint32_t cd_size, cd_offset;
+    memcpy(&cd_size, end + 12, 4);
+    memcpy(&cd_offset, end + 16, 4);
+    GByteArray *shared = g_byte_array_new();
+    g_byte_array_append(shared, (const guint8 *)data, cd_offset);
+    const int copies = 20;
+    for (int i = 0; i < copies; i++)
+        g_byte_array_append(shared, (const guint8 *)data + cd_offset, cd_size);
+    guint8 record[22];
+    memcpy(record, end, 22);
+    const uint16_t entries = copies;
+    const uint32_t all = cd_size * copies;
+    memcpy(record + 8, &entries, 2);
+    memcpy(record + 10, &entries, 2);
+    memcpy(record + 12, &all, 4);
+    g_byte_array_append(shared, record, 22);
+    g_autofree char *zip = path_in(dir, "shared.zip");
+    assert_true(g_file_set_contents(zip, (const char *)shared->data, (gssize)shared->len, NULL));
+    assert_true(shared->len < 1 << 20);
+    g_byte_array_unref(shared);
+
+    g_autofree char *out = path_in(dir, "out");
+    g_autofree char *err = NULL;
+    const char *args[] = {"map", zip, "-o", out, NULL};
+    int code = run_limited(sanitized() ? 0 : (uint64_t)2 << 30, &err, args);
+    if (code != SF_EXIT_BAD_INPUT)
+        fail_msg("exit %d: %s", code, err);
+    test_assert_contains(err, "shared.zip/a.txt: the export holds more than 256 MiB");
+    assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+}
+
+/*
+ * The size limits looked at st_size, so /dev/zero or a pipe given as an
+ * export, --manifest or --labels was read until an allocation of gigabytes
+ * failed, and a FIFO with no writer hung the command. Where a file is
+ * expected, anything else is refused unread (exit 3); --params may be a
+ * pipe (batch passes parameters on stdin), read within its bound.
+ */
+static void test_devices_and_pipes_as_inputs(void **state)
+{
+    (void)state;
+    g_autofree char *dir = path_in(tmp_root, "devices");
+    assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+    g_autofree char *fifo = path_in(dir, "export.fifo");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    g_autofree char *csv = path_in(dir, "a.csv");
+    assert_true(g_file_set_contents(csv, "t,1,1,a__x0_y0_w10_h10.jpg,10,10\n", -1, NULL));
+    g_autofree char *out = path_in(dir, "out");
+    g_autofree char *slide = test_fixture("small.svs");
+    const struct {
+        int code;
+        const char *message;
+        const char *args[10];
+    } cases[] = {
+        {SF_EXIT_MISSING,
+         "/dev/zero: cannot read an annotation export: is a device",
+         {"map", "/dev/zero", "-o", out, NULL}},
+        {SF_EXIT_MISSING,
+         "export.fifo: cannot read an annotation export: is a pipe",
+         {"map", fifo, "-o", out, NULL}},
+        {SF_EXIT_MISSING,
+         "/dev/zero: cannot read manifest: is a device",
+         {"map", csv, "--manifest", "/dev/zero", "-o", out, NULL}},
+        {SF_EXIT_MISSING,
+         "export.fifo: cannot read labels: is a pipe",
+         {"map", csv, "--labels", fifo, "-o", out, NULL}},
+        {SF_EXIT_MISSING,
+         "/dev/zero: cannot read: is a device",
+         {"eval", "--truth", "/dev/zero", "--pred", csv, NULL}},
+        {SF_EXIT_BAD_INPUT,
+         "/dev/zero: file too large for parameters (over 64 MiB)",
+         {"run", slide, "-o", out, "--params", "/dev/zero", NULL}},
+        {SF_EXIT_BAD_INPUT,
+         "export.fifo:1: not valid JSON: no value in the text",
+         {"run", slide, "-o", out, "--params", fifo, NULL}},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *err = NULL;
+        int code = run_limited(sanitized() ? 0 : (uint64_t)1 << 30, &err, cases[i].args);
+        if (code != cases[i].code)
+            fail_msg("case %zu: exit %d, expected %d: %s", i, code, cases[i].code, err);
+        test_assert_contains(err, cases[i].message);
+        assert_int_equal(lines_in(err), 1);
+    }
+    assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 }
 
 /* ---- Every format against small limits ------------------------------------ */
@@ -382,6 +494,8 @@ int main(void)
         cmocka_unit_test(test_yolo_zip_bomb),
         cmocka_unit_test(test_zip_member_stating_too_much),
         cmocka_unit_test(test_out_of_memory_is_exit_1),
+        cmocka_unit_test(test_zip_entries_sharing_one_stream),
+        cmocka_unit_test(test_devices_and_pipes_as_inputs),
         cmocka_unit_test(test_annotation_limit_every_format),
         cmocka_unit_test(test_vertex_and_entry_limits),
         cmocka_unit_test(test_byte_limit_across_an_export),

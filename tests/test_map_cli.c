@@ -1128,6 +1128,302 @@ static void test_yolo_with_byte_order_mark(void **state)
     test_assert_contains(err, "mapped 2, skipped 0");
 }
 
+/* A folder of a readme, a zip of pictures: nothing there is an export,
+ * which README says is exit 8 (it was exit 0, "mapped 0"). */
+static void test_nothing_recognised_is_exit_8(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *folder = path_in(fx, "not-an-export");
+    assert_int_equal(g_mkdir(folder, 0755), 0);
+    g_autofree char *readme = g_build_filename(folder, "README.txt", NULL);
+    write_file(readme, "Annotations for the March round; see the lab book.\n");
+    g_autofree char *zip = path_in(fx, "pictures.zip");
+    int zerr = 0;
+    zip_t *archive = zip_open(zip, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(archive);
+    g_autofree char *png = test_fixture("pen_green_mask.png");
+    assert_true(zip_file_add(archive, "mask.png", zip_source_file(archive, png, 0, -1), 0) >= 0);
+    const char *note = "not annotations";
+    assert_true(zip_file_add(archive, "notes.txt",
+                             zip_source_buffer(archive, note, strlen(note), 0), 0) >= 0);
+    assert_int_equal(zip_close(archive), 0);
+    const char *const inputs[] = {folder, zip};
+    for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *out = path_in(fx, "out-nothing");
+        g_autofree char *err = NULL;
+        int status = map_run(NULL, &err, inputs[i], "-o", out, NULL);
+        if (status != SF_EXIT_BAD_INPUT)
+            fail_msg("%s: exit %d: %s", inputs[i], status, err);
+        test_assert_contains(err, "ignored: not a Makesense export");
+        test_assert_contains(err,
+                             "no Makesense export (YOLO, VOC, CSV, COCO or VGG) in what was given");
+        assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* What Makesense downloads when nothing of a kind was drawn: a YOLO or VOC
+ * zip with no file in it (it was "not a Makesense export", exit 8), a CSV
+ * with no line. A valid export holding nothing: exit 0, said so. */
+static void test_empty_export_is_exit_0(void **state)
+{
+    fixture *fx = *state;
+    /* JSZip's empty archive: the end-of-central-directory record alone. */
+    static const char empty_zip[22] = "PK\x05\x06";
+    g_autofree char *zip = path_in(fx, "labels_project_empty.zip");
+    assert_true(g_file_set_contents(zip, empty_zip, sizeof empty_zip, NULL));
+    g_autofree char *csv = path_in(fx, "labels_project_empty.csv");
+    write_file(csv, "");
+    const char *const inputs[] = {zip, csv};
+    const char *const said[] = {"an empty export (the zip holds no file): nothing to map",
+                                "empty file, nothing to map"};
+    for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        g_autofree char *out = path_in(fx, "out-empty");
+        g_autofree char *err = NULL;
+        int status = map_run(NULL, &err, inputs[i], "-o", out, NULL);
+        if (status != SF_EXIT_OK)
+            fail_msg("%s: exit %d: %s", inputs[i], status, err);
+        test_assert_contains(err, said[i]);
+        test_assert_contains(err, "mapped 0, skipped 0");
+    }
+}
+
+/* json-glib wrapped integers past 64 bits: -18446744073709551606 was read
+ * as 10 and mapped there, exit 0. */
+static void test_integer_beyond_64_bits(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *json = path_in(fx, "wrapped.json");
+    write_file(json,
+               "{\"images\": [{\"id\": 1, \"width\": 777, \"height\": 555, \"file_name\": "
+               "\"beta__x0_y0_w777_h555.jpg\"}],\n\"annotations\": [{\"image_id\": 1, "
+               "\"category_id\": 1, \"segmentation\": [[-18446744073709551606, 10, 50, 10, 50, "
+               "50]]}], \"categories\": [{\"id\": 1, \"name\": \"t\"}]}");
+    g_autofree char *out = path_in(fx, "out-wrapped");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, json, "-o", out, NULL);
+    if (status != SF_EXIT_BAD_INPUT)
+        fail_msg("exit %d: %s", status, err);
+    g_autofree char *message = g_strdup_printf(
+        "%s:2: integer -18446744073709551606 does not fit in 64 bits; refused", json);
+    test_assert_contains(err, message);
+    assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+}
+
+/* Messages quote what the export says (a label here) as text, never as
+ * terminal commands, and a megabyte label does not make a megabyte line
+ * (it did, with the escapes printed raw). */
+static void test_messages_bounded_and_escaped(void **state)
+{
+    fixture *fx = *state;
+    GString *label = g_string_new("\x1b[31mred\x1b[0m\rforged: line\xe2\x80\xae");
+    for (int i = 0; i < 1 << 20; i++)
+        g_string_append_c(label, 'x');
+    g_autofree char *csv = path_in(fx, "loud.csv");
+    g_autofree char *text = g_strdup_printf(
+        "t,1,1,a__x0_y0_w10_h10.jpg,10,10\n%s,50,50,a__x0_y0_w10_h10.jpg,10,10\n", label->str);
+    g_string_free(label, TRUE);
+    write_file(csv, text);
+    g_autofree char *out = path_in(fx, "out-loud");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, csv, "-o", out, NULL);
+    if (status != SF_EXIT_SOME_FAILED)
+        fail_msg("exit %d", status);
+    assert_null(strchr(err, '\x1b'));
+    assert_null(strchr(err, '\r'));
+    assert_null(strstr(err, "\xe2\x80\xae"));
+    test_assert_contains(err, "point '\\x1b[31mred\\x1b[0m\\rforged: line\\u202exxx");
+    test_assert_contains(err, " ... ");
+    g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (g_utf8_strlen(*l, -1) > 2 * SF_MESSAGE_MAX_CHARS)
+            fail_msg("a line of %ld characters", (long)g_utf8_strlen(*l, -1));
+}
+
+/* map --to csv: text a spreadsheet would take for a formula (it ran
+ * =cmd|"/c calc"!A1 on opening) starts with a single quote, quoted. */
+static void test_csv_formula_injection(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *csv = path_in(fx, "formulas.csv");
+    write_file(csv, "=cmd|\"/c calc\"!A1,1,1,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "@SUM(A1:A9),2,2,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "+1,3,3,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "-2+3,4,4,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "\tx,5,5,f__x0_y0_w10_h10.jpg,10,10\n"
+                    "tumour,6,6,f__x0_y0_w10_h10.jpg,10,10\n");
+    g_autofree char *out = path_in(fx, "out-formulas");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, csv, "-o", out, "--to", "csv", NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("exit %d: %s", status, err);
+    g_autofree char *written = path_in(fx, "out-formulas/f.csv");
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(written, &text, NULL, NULL));
+    static const char *const fields[] = {",\"'=cmd|\"\"/c calc\"\"!A1\",",
+                                         ",\"'@SUM(A1:A9)\",",
+                                         ",\"'+1\",",
+                                         ",\"'-2+3\",",
+                                         ",\"'\tx\",",
+                                         ",tumour,"};
+    for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+        test_assert_contains(text, fields[i]);
+    /* Numbers keep their sign: the offsets and coordinates are numbers. */
+    assert_null(strstr(text, ",'-"));
+    assert_null(strstr(text, "\n="));
+}
+
+/* Writes `bytes` bytes as fragments/<name> beside the manifests. */
+static void write_fragment_file(const fixture *fx, const char *name, size_t bytes)
+{
+    g_autofree char *dir = path_in(fx, "fragments");
+    assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+    g_autofree char *file = g_build_filename(dir, name, NULL);
+    g_autofree char *data = g_malloc0(bytes);
+    assert_true(g_file_set_contents(file, data, (gssize)bytes, NULL));
+}
+
+/*
+ * VGG states no pixel size. Mapped with the manifest of a run at another
+ * fragment resolution (same names, other pixels) it was placed at the
+ * wrong scale with exit 0, up to 988 level-0 px off. Its `size` is the
+ * annotated file's byte count: the fragment file beside the manifest
+ * confirms it or shows the mismatch.
+ */
+static void test_vgg_at_another_resolution(void **state)
+{
+    fixture *fx = *state;
+    const fragment *f = &world[0];
+    g_autofree char *name = fragment_name(f);
+    g_autofree char *vgg = path_in(fx, "project.json");
+    g_autofree char *text = g_strdup_printf(
+        "{\"%s12345\":{\"filename\":\"%s\",\"size\":12345,\"regions\":{\"0\":{"
+        "\"shape_attributes\":{\"name\":\"polygon\",\"all_points_x\":[10,200,200,10],"
+        "\"all_points_y\":[10,10,300,10]},\"region_attributes\":{\"label\":\"tumour\"}}},"
+        "\"file_attributes\":{}}}",
+        name, name);
+    write_file(vgg, text);
+    g_autofree char *out = path_in(fx, "out-vgg-res");
+
+    write_fragment_file(fx, name, 12345);
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, vgg, "--manifest", fx->alpha, "-o", out, NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("same file: exit %d: %s", status, err);
+    test_assert_contains(err, "mapped 1, skipped 0");
+
+    write_fragment_file(fx, name, 4321); /* the run that made it had other pixels */
+    g_autofree char *err2 = NULL;
+    status = map_run(NULL, &err2, vgg, "--manifest", fx->alpha, "-o", out, "--strict", NULL);
+    if (status != SF_EXIT_BAD_INPUT)
+        fail_msg("other file: exit %d: %s", status, err2);
+    test_assert_contains(err2, "was 12345 bytes when annotated but the fragment file");
+    test_assert_contains(err2, "is 4321 bytes: a fragment of another run");
+
+    g_autofree char *file = g_build_filename(fx->dir, "fragments", name, NULL);
+    assert_int_equal(g_unlink(file), 0);
+    g_autofree char *err3 = NULL;
+    status = map_run(NULL, &err3, vgg, "--manifest", fx->alpha, "-o", out, NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("no file: exit %d: %s", status, err3);
+    test_assert_contains(err3,
+                         "is not there to confirm it: placed as the manifest's 1000 x 800 px");
+}
+
+/* The same export given twice (a zip and its unpacked folder, or
+ * `map exports/...`) doubled every annotation with exit 0. */
+static void test_same_export_twice(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *folder = path_in(fx, "unpacked");
+    assert_int_equal(g_mkdir(folder, 0755), 0);
+    g_autofree char *csv = g_build_filename(folder, "points.csv", NULL);
+    const char *text = "t,1,1,a__x0_y0_w10_h10.jpg,10,10\nt,2,2,a__x0_y0_w10_h10.jpg,10,10\n"
+                       "t,2,2,a__x0_y0_w10_h10.jpg,10,10\n";
+    write_file(csv, text);
+    g_autofree char *zip = path_in(fx, "points.zip");
+    int zerr = 0;
+    zip_t *archive = zip_open(zip, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(archive);
+    assert_true(zip_file_add(archive, "points.csv",
+                             zip_source_buffer(archive, text, strlen(text), 0), 0) >= 0);
+    assert_int_equal(zip_close(archive), 0);
+    g_autofree char *out = path_in(fx, "out-twice");
+    g_autofree char *std_out = NULL, *err = NULL;
+    int status = map_run(&std_out, &err, zip, folder, "-o", out, NULL);
+    if (status != SF_EXIT_OK)
+        fail_msg("exit %d: %s", status, err);
+    /* A point drawn twice in one export was drawn twice: kept. */
+    test_assert_contains(err, "mapped 3, skipped 0");
+    g_autofree char *said = g_strdup_printf(
+        "%s: 3 annotations repeat those of %s (the same export given twice?): kept once", folder,
+        zip);
+    test_assert_contains(err, said);
+    test_assert_contains(std_out, "3 annotations");
+}
+
+/* A renamed fragment: "copy of <name>.jpg" became a slide "copy of ..."
+ * without a word, and "<name> (1).jpg", a browser's second download, was
+ * no fragment at all. Both are the fragment inside, said so. */
+static void test_renamed_fragments(void **state)
+{
+    fixture *fx = *state;
+    const fragment *f = &world[1];
+    g_autofree char *stem = fragment_stem(f);
+    g_autofree char *csv = path_in(fx, "renamed.csv");
+    g_autofree char *text = g_strdup_printf("t,1,1,Copy of %s.jpg,300,200\n"
+                                            "t,2,2,%s (1).jpg,300,200\n"
+                                            "t,3,3,%s - Copy (2).jpg,300,200\n",
+                                            stem, stem, stem);
+    write_file(csv, text);
+    for (int with_manifest = 0; with_manifest < 2; with_manifest++) {
+        g_autofree char *out = path_in(fx, with_manifest ? "out-renamed-m" : "out-renamed");
+        g_autofree char *std_out = NULL, *err = NULL;
+        int status = with_manifest
+                         ? map_run(&std_out, &err, csv, "--manifest", fx->alpha, "-o", out, NULL)
+                         : map_run(&std_out, &err, csv, "-o", out, NULL);
+        if (status != SF_EXIT_OK)
+            fail_msg("exit %d: %s", status, err);
+        test_assert_contains(err, "mapped 3, skipped 0");
+        g_autofree char *taken =
+            g_strdup_printf("image 'Copy of %s.jpg' taken for fragment '%s.jpg' "
+                            "(a renamed copy)",
+                            stem, stem);
+        test_assert_contains(err, taken);
+        test_assert_contains(err, "(1).jpg' taken for fragment");
+        test_assert_contains(std_out, "alpha.geojson\t3 annotations");
+        assert_null(strstr(std_out, "Copy of"));
+    }
+}
+
+/* Makesense writes a label's '&' bare in VOC, which makes the file
+ * malformed: it was one annotation skipped though it held three. */
+static void test_voc_bare_ampersand_counts_its_objects(void **state)
+{
+    fixture *fx = *state;
+    g_autofree char *xml = path_in(fx, "amp.xml");
+    GString *s =
+        g_string_new("<annotation>\n\t<filename>a__x0_y0_w10_h10.jpg</filename>\n"
+                     "\t<size>\n\t\t<width>10</width>\n\t\t<height>10</height>\n\t</size>\n");
+    const char *const names[] = {"tumour", "R&D", "stroma"};
+    for (int i = 0; i < 3; i++)
+        g_string_append_printf(
+            s,
+            "\t<object>\n\t\t<name>%s</name>\n\t\t<bndbox>\n\t\t\t<xmin>1</xmin>"
+            "\n\t\t\t<ymin>1</ymin>\n\t\t\t<xmax>5</xmax>\n\t\t\t<ymax>5</ymax>\n"
+            "\t\t</bndbox>\n\t</object>\n",
+            names[i]);
+    g_string_append(s, "</annotation>");
+    write_file(xml, s->str);
+    g_string_free(s, TRUE);
+    g_autofree char *out = path_in(fx, "out-amp");
+    g_autofree char *err = NULL;
+    int status = map_run(NULL, &err, xml, "-o", out, NULL);
+    if (status != SF_EXIT_BAD_INPUT)
+        fail_msg("exit %d: %s", status, err);
+    test_assert_contains(err, "not well-formed XML");
+    test_assert_contains(err, "mapped 0, skipped 3 (3 malformed)");
+}
+
 static void test_usage(void **state)
 {
     fixture *fx = *state;
@@ -1185,6 +1481,16 @@ int main(void)
         cmocka_unit_test(test_nothing_written_outside_out),
         cmocka_unit_test_setup_teardown(test_xml_attacks_through_the_cli, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yolo_with_byte_order_mark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_recognised_is_exit_8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_export_is_exit_0, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integer_beyond_64_bits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_messages_bounded_and_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_formula_injection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vgg_at_another_resolution, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_export_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renamed_fragments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_voc_bare_ampersand_counts_its_objects, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -487,6 +487,119 @@ static void test_large_inputs(void **state)
     free(boxes);
 }
 
+/* A prediction half inside an ignore box is ignored; less than half, or
+ * spread over two ignore boxes none of which holds half, is kept. */
+static void test_mark_ignored(void **state)
+{
+    (void)state;
+    const sf_box ignore[] = {{0, 0, 10, 10}, {20, 0, 10, 10}};
+    const sf_box pred[] = {
+        {2, 2, 4, 4},   /* inside: ignored */
+        {5, 0, 10, 10}, /* half inside the first: ignored */
+        {6, 0, 10, 10}, /* 40 % inside: kept */
+        {8, 0, 16, 4},  /* 2/16 in one, 4/16 in the other: kept */
+        {40, 40, 5, 5}, /* elsewhere: kept */
+        {3, 3, 0, 5},   /* no area: kept, whatever scores it drops it */
+    };
+    bool keep[6];
+    assert_int_equal(sf_boxes_mark_ignored(pred, 6, ignore, 2, keep), 4);
+    assert_false(keep[0]);
+    assert_false(keep[1]);
+    assert_true(keep[2]);
+    assert_true(keep[3]);
+    assert_true(keep[4]);
+    assert_true(keep[5]);
+    /* No ignore boxes: all kept. */
+    assert_int_equal(sf_boxes_mark_ignored(pred, 6, NULL, 0, keep), 6);
+    for (int i = 0; i < 6; i++)
+        assert_true(keep[i]);
+}
+
+/* What sf_score_boxes matched before it solved components apart: the
+ * whole IoU matrix in one assignment. */
+static void dense_matches(const sf_box *truth, size_t nt, const sf_box *pred, size_t np,
+                          sf_match *out)
+{
+    double *w = malloc((nt * np + 1) * sizeof *w);
+    ptrdiff_t *row_to_col = malloc((nt + 1) * sizeof *row_to_col);
+    assert_non_null(w);
+    assert_non_null(row_to_col);
+    for (size_t t = 0; t < nt; t++)
+        for (size_t p = 0; p < np; p++)
+            w[t * np + p] = sf_box_iou(&truth[t], &pred[p]);
+    assert_int_equal(sf_assign_max(w, nt, np, row_to_col, NULL), SF_OK);
+    for (size_t t = 0; t < nt; t++) {
+        ptrdiff_t p = row_to_col[t];
+        double value = p >= 0 ? w[t * np + (size_t)p] : 0.0;
+        out[t] = value > 0.0 ? (sf_match){p, value} : (sf_match){-1, 0.0};
+    }
+    free(w);
+    free(row_to_col);
+}
+
+/* The overlap graph's components solved apart give the matches the whole
+ * matrix gave: sparse, dense and chained layouts, more truth than
+ * predictions and fewer. Where two assignments tie (identical boxes) only
+ * the total is the same. */
+static void test_sparse_matching_equals_dense(void **state)
+{
+    (void)state;
+    size_t ties = 0, compared = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        size_t nt = (size_t)random_below(60), np = (size_t)random_below(60);
+        int64_t span = trial % 3 == 0 ? 200 : trial % 3 == 1 ? 1000 : 5000;
+        sf_box truth[60], pred[60];
+        for (size_t i = 0; i < nt; i++)
+            truth[i] = BOX(random_below(span), random_below(span), random_below(97) + 3,
+                           random_below(89) + 3);
+        for (size_t i = 0; i < np; i++)
+            pred[i] = BOX(random_below(span), random_below(span), random_below(97) + 3,
+                          random_below(89) + 3);
+        sf_match dense[60], sparse[60];
+        dense_matches(truth, nt, pred, np, dense);
+        sf_score s;
+        assert_int_equal(sf_score_boxes(truth, nt, pred, np, NULL, &s, sparse), SF_OK);
+        double dense_sum = 0.0, sparse_sum = 0.0;
+        gboolean same = TRUE;
+        for (size_t t = 0; t < nt; t++) {
+            dense_sum += dense[t].iou;
+            sparse_sum += sparse[t].iou;
+            same = same && dense[t].pred == sparse[t].pred && dense[t].iou == sparse[t].iou;
+        }
+        assert_near(sparse_sum, dense_sum);
+        assert_near(s.iou_sum, dense_sum);
+        ties += !same;
+        compared++;
+    }
+    /* Random boxes rarely tie: nearly every trial gives the same pairs. */
+    print_message("%zu of %zu trials matched other pairs of the same total\n", ties, compared);
+    assert_true(ties * 20 < compared);
+}
+
+/* 100,000 boxes on each side that overlap nothing: the whole matrix would
+ * be 80 GB (and an O(n^3) assignment); the components are single boxes. */
+static void test_sparse_matching_scales(void **state)
+{
+    (void)state;
+    size_t n = 100000;
+    sf_box *truth = malloc(n * sizeof *truth), *pred = malloc(n * sizeof *pred);
+    assert_non_null(truth);
+    assert_non_null(pred);
+    for (size_t i = 0; i < n; i++) {
+        int64_t x = (int64_t)(i % 300) * 100, y = (int64_t)(i / 300) * 100;
+        truth[i] = BOX(x, y, 50, 50);
+        /* Every tenth predicted where its truth is, the others apart. */
+        pred[n - 1 - i] = i % 10 ? BOX(x + 60, y, 30, 30) : BOX(x + 5, y, 50, 50);
+    }
+    sf_score s;
+    assert_int_equal(sf_score_boxes(truth, n, pred, n, NULL, &s, NULL), SF_OK);
+    assert_int_equal(s.n_matched, n / 10);
+    assert_int_equal(s.true_positives, n / 10);
+    assert_near(s.iou_sum, (double)(n / 10) * 45.0 * 50.0 / (2 * 2500.0 - 45.0 * 50.0));
+    free(truth);
+    free(pred);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +615,9 @@ int main(void)
         cmocka_unit_test(test_pairwise_overlap_random),
         cmocka_unit_test(test_score_random),
         cmocka_unit_test(test_large_inputs),
+        cmocka_unit_test(test_mark_ignored),
+        cmocka_unit_test(test_sparse_matching_equals_dense),
+        cmocka_unit_test(test_sparse_matching_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,9 @@ typedef struct sf_annotation {
     /* YOLO: vertices are fractions of the image size, not pixels. */
     gboolean normalised;
     int image_width, image_height; /* as the export states it; 0 when it does not */
+    /* Once mapped: the level-0 box of the fragment it was drawn on, where
+     * shapes cut by a tile's edge meet their other part. */
+    int64_t fragment_x, fragment_y, fragment_w, fragment_h;
     /* Where it came from, for messages: the file ("export.zip/a.txt" for a
      * zip member), the 1-based line (0 when the format has none) and a JSON
      * path such as "annotations[3]" (or NULL). */
@@ -177,6 +180,31 @@ void sf_annotation_set_add_problem(sf_annotation_set *set, sf_skip_reason reason
 guint sf_annotation_set_n_skipped(const sf_annotation_set *set);
 /* Whether any problem (not a note) was recorded. */
 gboolean sf_annotation_set_has_errors(const sf_annotation_set *set);
+/* Files read as Makesense exports, empty and malformed ones included; 0
+ * when everything given was something else (a readme, images), which
+ * `map` refuses. */
+guint sf_annotation_set_n_exports(const sf_annotation_set *set);
+
+/* The byte count of the image file an export states (VGG's `size`),
+ * looked up by sf_image_key; FALSE when none did. */
+gboolean sf_annotation_set_image_bytes(const sf_annotation_set *set, const char *image,
+                                       int64_t *bytes);
+
+/* Records a note: something assumed or skipped on purpose, never an
+ * error; `reason` classes it for the summary. */
+void sf_annotation_set_add_note(sf_annotation_set *set, sf_skip_reason reason,
+                                const char *location, const char *format, ...)
+    G_GNUC_PRINTF(4, 5);
+
+/*
+ * Drops annotations that repeat, exactly (image, label, shape, vertices),
+ * ones read from an earlier export: the same export given twice (a zip
+ * and its unpacked folder, `map exports/...`) would double everything. A
+ * note per pair of exports says how many were kept once. Within one
+ * export nothing is dropped: a shape drawn twice was drawn twice.
+ * sf_annotations_map calls it. Returns how many were dropped.
+ */
+guint sf_annotation_set_drop_repeats(sf_annotation_set *set);
 
 /* The pixel size an export states for an image (looked up by sf_image_key);
  * FALSE when none did. */
@@ -189,6 +217,8 @@ gboolean sf_annotation_set_image_size(const sf_annotation_set *set, const char *
  * calls it itself.
  */
 void sf_annotation_set_begin_export(sf_annotation_set *set);
+/* The same, naming the export for messages (sf_annotations_read_path). */
+void sf_annotation_set_begin_named_export(sf_annotation_set *set, const char *name);
 
 /*
  * Reads one export given on the command line: a file of any supported

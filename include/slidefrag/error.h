@@ -25,4 +25,18 @@ typedef enum {
  * SF_EXIT_FAILURE (an error from a library that escaped a wrapper). */
 int sf_exit_code(const GError *error);
 
+/* Characters of a message that shows input text, at the most. */
+#define SF_MESSAGE_MAX_CHARS 500
+
+/*
+ * A message made safe to print when it holds text from an input file (a
+ * label, an image name, a zip member, a field's value): one line, shown
+ * as it is, never obeyed by the terminal. Control characters, ANSI
+ * escapes, bidirectional overrides and bytes that are not UTF-8 become
+ * escapes (\n, \x1b, \u202e, \xff), a backslash \\, and beyond
+ * SF_MESSAGE_MAX_CHARS the middle is cut (" ... "), so a 200 MB label is
+ * a 500-character line. g_free the result.
+ */
+char *sf_message_safe(const char *text);
+
 G_END_DECLS

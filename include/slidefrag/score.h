@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -96,6 +97,17 @@ typedef struct sf_score {
  */
 sf_status sf_score_boxes(const sf_box *truth, size_t n_truth, const sf_box *pred, size_t n_pred,
                          const sf_score_params *params, sf_score *score, sf_match *matches);
+
+/*
+ * "Don't care" areas of a truth: crumbs too small to judge, where finding
+ * tissue or not is neither right nor wrong. A prediction that has at least
+ * SF_IGNORE_COVER of its area inside one ignore box is ignored. keep[i]
+ * (n_pred entries) is set false for ignored predictions and true for the
+ * rest; returns how many are kept.
+ */
+#define SF_IGNORE_COVER 0.5
+size_t sf_boxes_mark_ignored(const sf_box *pred, size_t n_pred, const sf_box *ignore,
+                             size_t n_ignore, bool *keep);
 
 /*
  * Adds one slide's score into a total that starts zeroed ({0}): counts,

@@ -23,6 +23,8 @@ typedef struct sf_tune_grid sf_tune_grid;
  * with its product spelled out. Errors: SF_EXIT_BAD_INPUT.
  */
 sf_tune_grid *sf_tune_grid_parse(const char *name, const char *text, size_t length, GError **error);
+/* The same from a file (a regular file, bounded as every JSON input). */
+sf_tune_grid *sf_tune_grid_load(const char *path, GError **error);
 /* The grid tune searches when none is given. */
 sf_tune_grid *sf_tune_grid_default(void);
 void sf_tune_grid_free(sf_tune_grid *grid);

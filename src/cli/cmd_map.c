@@ -55,7 +55,8 @@ static void options_clear(options *o)
 
 static int fail(const GError *error)
 {
-    fprintf(stderr, PROGRAM ": %s\n", error->message);
+    g_autofree char *message = sf_message_safe(error->message);
+    fprintf(stderr, PROGRAM ": %s\n", message);
     return sf_exit_code(error);
 }
 
@@ -133,7 +134,8 @@ static gboolean write_slides(GPtrArray *slides, sf_annotation_format format, con
         g_autofree char *path = NULL;
         if (!sf_annotations_write(slide, format, out, &path, error))
             return FALSE;
-        printf("%s\t%u annotations\n", path, slide->annotations->len);
+        g_autofree char *shown = sf_message_safe(path);
+        printf("%s\t%u annotations\n", shown, slide->annotations->len);
     }
     return TRUE;
 }
@@ -166,6 +168,14 @@ static int run(options *o, int n_exports, char **exports)
         if (!sf_annotations_read_path(set, exports[i], &error))
             return fail(error);
 
+    if (sf_annotation_set_n_exports(set) == 0) {
+        /* A readme or a zip of pictures: no export at all, not an empty
+         * one (which says so and maps nothing, exit 0). */
+        print_problems(set);
+        fprintf(stderr, PROGRAM ": no Makesense export (YOLO, VOC, CSV, COCO or VGG) in what was "
+                                "given: nothing mapped\n");
+        return SF_EXIT_BAD_INPUT;
+    }
     guint n_mapped = 0;
     g_autoptr(GPtrArray) slides = sf_annotations_map(set, index, offset, &n_mapped, &error);
     if (!slides)

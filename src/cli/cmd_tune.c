@@ -81,13 +81,7 @@ int sf_cmd_tune(int argc, char **argv)
 
     g_autoptr(sf_tune_grid) grid = NULL;
     if (grid_path) {
-        g_autofree char *text = NULL;
-        gsize length = 0;
-        if (!g_file_get_contents(grid_path, &text, &length, &error)) {
-            fprintf(stderr, "slidefrag tune: %s: %s\n", grid_path, error->message);
-            return SF_EXIT_MISSING;
-        }
-        grid = sf_tune_grid_parse(grid_path, text, length, &error);
+        grid = sf_tune_grid_load(grid_path, &error);
     } else {
         grid = sf_tune_grid_default();
     }

@@ -7,6 +7,7 @@
  * YOLO stores f = px / width, and X + f * W is the same point without
  * knowing width at all.
  */
+#include <glib/gstdio.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -109,27 +110,160 @@ typedef struct {
     guint n_mapped;
 } mapper;
 
-/* Records a problem once per image and source file, counting every
- * annotation it costs, so a wrong name does not print a line per box. */
+/* Records a problem (or a note) once per image and source file, counting
+ * every annotation it costs, so a wrong name does not print a line per
+ * box. */
+static void image_report(mapper *m, const sf_annotation *a, sf_skip_reason reason, gboolean note,
+                         const char *format, va_list args)
+{
+    g_autofree char *key =
+        g_strdup_printf("%s\n%s\n%d\n%d", a->source, a->image, (int)reason, note);
+    sf_annotation_problem *known = g_hash_table_lookup(m->reported, key);
+    if (known) {
+        known->n_skipped += !note;
+        return;
+    }
+    g_autofree char *cause = g_strdup_vprintf(format, args);
+    g_autofree char *location = sf_annotation_location(a);
+    if (note)
+        sf_annotation_set_add_note(m->set, reason, location, "%s", cause);
+    else
+        sf_annotation_set_add_problem(m->set, reason, 1, location, "%s", cause);
+    g_hash_table_insert(m->reported, g_steal_pointer(&key),
+                        m->set->problems->pdata[m->set->problems->len - 1]);
+}
+
 static void image_problem(mapper *m, const sf_annotation *a, sf_skip_reason reason,
                           const char *format, ...) G_GNUC_PRINTF(4, 5);
 static void image_problem(mapper *m, const sf_annotation *a, sf_skip_reason reason,
                           const char *format, ...)
 {
-    g_autofree char *key = g_strdup_printf("%s\n%s\n%d", a->source, a->image, (int)reason);
-    sf_annotation_problem *known = g_hash_table_lookup(m->reported, key);
-    if (known) {
-        known->n_skipped++;
-        return;
-    }
     va_list args;
     va_start(args, format);
-    g_autofree char *cause = g_strdup_vprintf(format, args);
+    image_report(m, a, reason, FALSE, format, args);
     va_end(args);
-    g_autofree char *location = sf_annotation_location(a);
-    sf_annotation_set_add_problem(m->set, reason, 1, location, "%s", cause);
-    g_hash_table_insert(m->reported, g_steal_pointer(&key),
-                        m->set->problems->pdata[m->set->problems->len - 1]);
+}
+
+static void image_note(mapper *m, const sf_annotation *a, sf_skip_reason reason, const char *format,
+                       ...) G_GNUC_PRINTF(4, 5);
+static void image_note(mapper *m, const sf_annotation *a, sf_skip_reason reason, const char *format,
+                       ...)
+{
+    va_list args;
+    va_start(args, format);
+    image_report(m, a, reason, TRUE, format, args);
+    va_end(args);
+}
+
+/* Strips `suffix` and what follows it when that is digits only. */
+static gboolean strip_numbered(char *name, const char *suffix, gboolean number_required)
+{
+    char *at = g_strrstr(name, suffix);
+    if (!at || at == name)
+        return FALSE;
+    const char *rest = at + strlen(suffix);
+    if (number_required && !*rest)
+        return FALSE;
+    for (const char *r = rest; *r; r++)
+        if (!g_ascii_isdigit(*r))
+            return FALSE;
+    *at = '\0';
+    return TRUE;
+}
+
+/*
+ * The name inside what a browser or a file manager calls a copy: "x (1)"
+ * (a second download), "x - Copy", "x - Copy (2)" (Windows), "x copy",
+ * "x copy 2" (macOS), "Copy of x" (Google Drive). NULL when `key` is none
+ * of those.
+ */
+static char *copied_name(const char *key)
+{
+    g_autofree char *name = g_strdup(key);
+    gboolean changed = FALSE;
+    for (gboolean again = TRUE; again;) {
+        size_t n = strlen(name);
+        again = FALSE;
+        if (n > 4 && name[n - 1] == ')') {
+            name[n - 1] = '\0';
+            if (strip_numbered(name, " (", TRUE))
+                again = TRUE;
+            else
+                name[n - 1] = ')';
+        }
+        if (!again && g_str_has_suffix(name, " - Copy")) {
+            name[n - strlen(" - Copy")] = '\0';
+            again = TRUE;
+        }
+        if (!again && (g_str_has_suffix(name, " copy") || strip_numbered(name, " copy ", TRUE))) {
+            if (g_str_has_suffix(name, " copy"))
+                name[strlen(name) - strlen(" copy")] = '\0';
+            again = TRUE;
+        }
+        if (!again && !g_ascii_strncasecmp(name, "copy of ", 8) && name[8]) {
+            memmove(name, name + 8, strlen(name + 8) + 1);
+            again = TRUE;
+        }
+        changed = changed || again;
+    }
+    return changed ? g_steal_pointer(&name) : NULL;
+}
+
+static const fragment_ref *find_fragment(mapper *m, const sf_annotation *a, const char *key)
+{
+    const fragment_ref *ref = g_hash_table_lookup(m->index->by_key, key);
+    if (ref)
+        return ref;
+    g_autofree char *real = copied_name(key);
+    ref = real ? g_hash_table_lookup(m->index->by_key, real) : NULL;
+    if (ref)
+        image_note(m, a, SF_SKIP_NO_FRAGMENT, "image '%s' taken for fragment '%s' (a renamed copy)",
+                   a->image, ref->region->fragment_name);
+    return ref;
+}
+
+/*
+ * VGG states no pixel size: with a manifest the fragment is assumed to be
+ * the manifest's, which a run at another resolution (same names, other
+ * pixels) would make silently wrong, by up to a thousand level-0 px. Its
+ * `size` is the annotated file's byte count; the fragment file beside the
+ * manifest has one too. FALSE (a problem recorded) when they differ.
+ */
+static gboolean confirm_unsized(mapper *m, const sf_annotation *a, const fragment_ref *ref)
+{
+    const sf_manifest_region *region = ref->region;
+    int width, height;
+    int64_t bytes;
+    if (sf_annotation_set_image_size(m->set, a->image, &width, &height)) {
+        if (width == region->fragment_width && height == region->fragment_height)
+            return TRUE;
+        image_problem(m, a, SF_SKIP_SIZE_MISMATCH,
+                      "image '%s' is %d x %d px in this export but the manifest's fragment is "
+                      "%d x %d px",
+                      a->image, width, height, region->fragment_width, region->fragment_height);
+        return FALSE;
+    }
+    if (!sf_annotation_set_image_bytes(m->set, a->image, &bytes))
+        return TRUE; /* nothing to compare: placed as the manifest says */
+    g_autofree char *dir = g_path_get_dirname(ref->manifest->path);
+    g_autofree char *file = g_build_filename(dir, region->fragment_file, NULL);
+    GStatBuf st;
+    if (g_stat(file, &st) != 0) {
+        image_note(m, a, SF_SKIP_SIZE_UNKNOWN,
+                   "image '%s': the export states no pixel size and the fragment file %s is not "
+                   "there to confirm it: placed as the manifest's %d x %d px",
+                   a->image, file, region->fragment_width, region->fragment_height);
+        return TRUE;
+    }
+    if ((int64_t)st.st_size == bytes)
+        return TRUE;
+    image_problem(m, a, SF_SKIP_SIZE_MISMATCH,
+                  "image '%s' was %" G_GINT64_FORMAT " bytes when annotated but the fragment "
+                  "file %s is %" G_GINT64_FORMAT " bytes: a fragment of another run (another "
+                  "resolution?), not the manifest's %d x %d px",
+                  a->image, bytes, file, (int64_t)st.st_size, region->fragment_width,
+                  region->fragment_height);
+    return FALSE;
 }
 
 static gboolean place(mapper *m, const sf_annotation *a, placement *p)
@@ -137,12 +271,14 @@ static gboolean place(mapper *m, const sf_annotation *a, placement *p)
     g_autofree char *key = sf_image_key(a->image);
     memset(p, 0, sizeof *p);
     if (sf_fragment_index_n_manifests(m->index) > 0) {
-        const fragment_ref *ref = g_hash_table_lookup(m->index->by_key, key);
+        const fragment_ref *ref = find_fragment(m, a, key);
         if (!ref) {
             image_problem(m, a, SF_SKIP_NO_FRAGMENT,
                           "image '%s' matches no fragment in the manifests", a->image);
             return FALSE;
         }
+        if (!a->normalised && a->image_width <= 0 && !confirm_unsized(m, a, ref))
+            return FALSE;
         p->manifest = ref->manifest;
         p->stem = g_strdup(ref->manifest->slide_name);
         p->fragment_name = g_strdup(ref->region->fragment_name);
@@ -164,7 +300,15 @@ static gboolean place(mapper *m, const sf_annotation *a, placement *p)
         return TRUE;
     }
     /* No manifest: the name carries the box; the export the pixel size. */
+    g_autofree char *real = copied_name(key);
+    g_autofree char *real_name = real ? g_strconcat(real, ".jpg", NULL) : NULL;
     g_autofree char *name = g_strconcat(key, ".jpg", NULL);
+    if (real_name && sf_fragment_name_parse(real_name, NULL, NULL, NULL, NULL, NULL)) {
+        image_note(m, a, SF_SKIP_NO_FRAGMENT, "image '%s' taken for fragment '%s' (a renamed copy)",
+                   a->image, real_name);
+        g_free(name);
+        name = g_steal_pointer(&real_name);
+    }
     if (!sf_fragment_name_parse(name, &p->stem, &p->x, &p->y, &p->w, &p->h)) {
         image_problem(m, a, SF_SKIP_NO_FRAGMENT,
                       "image '%s' is not a fragment name "
@@ -257,6 +401,10 @@ static void map_one(mapper *m, sf_annotation *a)
     a->normalised = FALSE;
     a->image_width = p.width;
     a->image_height = p.height;
+    a->fragment_x = p.x;
+    a->fragment_y = p.y;
+    a->fragment_w = p.w;
+    a->fragment_h = p.h;
     g_ptr_array_add(slide->annotations, a);
     m->n_mapped++;
     placement_clear(&p);
@@ -284,6 +432,7 @@ GPtrArray *sf_annotations_map(sf_annotation_set *set, const sf_fragment_index *i
         .slides = g_hash_table_new(g_str_hash, g_str_equal),
         .reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
     };
+    sf_annotation_set_drop_repeats(set);
     gsize n = 0;
     sf_annotation **annotations = (sf_annotation **)g_ptr_array_steal(set->annotations, &n);
     for (gsize i = 0; i < n; i++)

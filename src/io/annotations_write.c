@@ -1,5 +1,5 @@
 /*
- * Whole-slide annotation files for viewers and pipelines (formats.md,
+ * Whole-slide annotation files for viewers and pipelines (docs/formats.md,
  * "Writing whole-slide annotations"): QuPath GeoJSON, ASAP XML, Aperio
  * ImageScope XML, COCO JSON and a flat CSV. Coordinates are level-0 pixels
  * with the origin at the top-left; each file states which offset, if any,
@@ -617,13 +617,23 @@ static void xml_document(const sf_slide_annotations *slide, sf_annotation_format
 
 /* ---- Flat CSV -------------------------------------------------------------- */
 
+/*
+ * A text field. Spreadsheets open a cell that starts with = + - @, a tab
+ * or a carriage return as a formula, so a label like =cmd|"/c calc"!A1
+ * would run on opening (CSV injection). As OWASP advises, such a field
+ * gets a leading single quote, which makes it text, and is quoted.
+ * Numbers are written apart and keep their minus sign.
+ */
 static void csv_field(GString *s, const char *value)
 {
-    if (!strpbrk(value, ",\"\r\n")) {
+    gboolean formula = value[0] && strchr("=+-@\t\r", value[0]);
+    if (!formula && !strpbrk(value, ",\"\r\n")) {
         g_string_append(s, value);
         return;
     }
     g_string_append_c(s, '"');
+    if (formula)
+        g_string_append_c(s, '\'');
     for (const char *p = value; *p; p++) {
         if (*p == '"')
             g_string_append_c(s, '"');

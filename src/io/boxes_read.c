@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "io/folder.h"
-#include "io/json_safe.h"
+#include "io/input.h"
+#include "io/json_read.h"
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
@@ -66,16 +67,7 @@ static char *stem_of(const char *path)
 
 static gboolean get_number(JsonNode *node, double *out)
 {
-    if (!node || !JSON_NODE_HOLDS_VALUE(node))
-        return FALSE;
-    GType type = json_node_get_value_type(node);
-    if (type == G_TYPE_INT64)
-        *out = (double)json_node_get_int(node);
-    else if (type == G_TYPE_DOUBLE)
-        *out = json_node_get_double(node);
-    else
-        return FALSE;
-    return isfinite(*out) && fabs(*out) <= MAX_COORDINATE;
+    return sf_json_number(node, out) && fabs(*out) <= MAX_COORDINATE;
 }
 
 typedef struct {
@@ -172,14 +164,6 @@ static gboolean walk_coordinates(reader *r, const char *where, JsonNode *node, i
     return TRUE;
 }
 
-static const char *member_string(JsonObject *object, const char *name)
-{
-    JsonNode *node = json_object_get_member(object, name);
-    if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(node);
-}
-
 static gboolean geometry_extent(reader *r, const char *where, JsonNode *node, int depth, extent *e)
 {
     static const char *const types[] = {"Point",           "MultiPoint", "LineString",
@@ -189,7 +173,7 @@ static gboolean geometry_extent(reader *r, const char *where, JsonNode *node, in
     if (depth > MAX_DEPTH)
         return fail(r, where, "geometries nest too deeply");
     JsonObject *geometry = json_node_get_object(node);
-    const char *type = member_string(geometry, "type");
+    const char *type = sf_json_string_member(geometry, "type");
     if (!type)
         return fail(r, where, "geometry has no \"type\"");
     if (!strcmp(type, "GeometryCollection")) {
@@ -218,7 +202,7 @@ static gboolean read_feature(reader *r, const char *where, JsonNode *node)
     if (!JSON_NODE_HOLDS_OBJECT(node))
         return fail(r, where, "is not a GeoJSON Feature");
     JsonObject *feature = json_node_get_object(node);
-    const char *type = member_string(feature, "type");
+    const char *type = sf_json_string_member(feature, "type");
     if (!type || strcmp(type, "Feature") != 0)
         return fail(r, where, "is not a GeoJSON Feature");
     JsonNode *geometry = json_object_get_member(feature, "geometry");
@@ -250,7 +234,7 @@ static gboolean read_geojson(reader *r, JsonNode *root)
     if (JSON_NODE_HOLDS_ARRAY(root))
         return read_features(r, json_node_get_array(root), "element");
     JsonObject *object = json_node_get_object(root);
-    if (!g_strcmp0(member_string(object, "type"), "Feature"))
+    if (!g_strcmp0(sf_json_string_member(object, "type"), "Feature"))
         return read_feature(r, "feature", root);
     JsonNode *features = json_object_get_member(object, "features");
     if (!features || !JSON_NODE_HOLDS_ARRAY(features))
@@ -272,7 +256,7 @@ static int detect(JsonNode *root)
         if (JSON_NODE_HOLDS_ARRAY(first))
             return SF_BOXES_LIST;
         if (JSON_NODE_HOLDS_OBJECT(first)) {
-            const char *type = member_string(json_node_get_object(first), "type");
+            const char *type = sf_json_string_member(json_node_get_object(first), "type");
             if (type && !strcmp(type, "Feature"))
                 return SF_BOXES_GEOJSON;
         }
@@ -281,10 +265,10 @@ static int detect(JsonNode *root)
     if (!JSON_NODE_HOLDS_OBJECT(root))
         return FORMAT_UNKNOWN;
     JsonObject *object = json_node_get_object(root);
-    const char *schema = member_string(object, "schema");
+    const char *schema = sf_json_string_member(object, "schema");
     if (schema && g_str_has_prefix(schema, "slidefrag.manifest"))
         return SF_BOXES_MANIFEST;
-    const char *type = member_string(object, "type");
+    const char *type = sf_json_string_member(object, "type");
     if (type && (!strcmp(type, "FeatureCollection") || !strcmp(type, "Feature")))
         return SF_BOXES_GEOJSON;
     return FORMAT_UNKNOWN;
@@ -312,18 +296,10 @@ static gboolean read_manifest(reader *r, char **stem)
 static sf_slide_boxes *parse(const char *path, const char *data, size_t length,
                              gboolean skip_unknown, gboolean *unknown, GError **error)
 {
-    if (!sf_json_check_depth(path, data, length, error))
+    g_autoptr(JsonNode) root = sf_json_parse(path, data, length, SF_JSON_MAX_FILE_VALUES, error);
+    if (!root)
         return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    GError *local = NULL;
-    if (!json_parser_load_from_data(parser, data, (gssize)length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not valid JSON: %s", path,
-                    local->message);
-        g_error_free(local);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    int format = root ? detect(root) : FORMAT_UNKNOWN;
+    int format = detect(root);
     if (format == FORMAT_UNKNOWN) {
         if (skip_unknown) {
             *unknown = TRUE;
@@ -368,22 +344,15 @@ sf_slide_boxes *sf_boxes_parse(const char *path, const char *data, size_t length
     return parse(path, data, length, FALSE, &unknown, error);
 }
 
-static gboolean read_file(const char *path, char **data, gsize *length, GError **error)
+static gboolean read_file(const char *path, char **data, size_t *length, GError **error)
 {
-    GError *local = NULL;
-    if (g_file_get_contents(path, data, length, &local))
-        return TRUE;
-    gboolean absent = g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-    g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read: %s", path,
-                absent ? "no such file" : local->message);
-    g_error_free(local);
-    return FALSE;
+    return sf_input_read(path, NULL, SF_INPUT_FILE, SF_JSON_MAX_FILE_BYTES, data, length, error);
 }
 
 sf_slide_boxes *sf_boxes_load(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
-    gsize length = 0;
+    size_t length = 0;
     if (!read_file(path, &data, &length, error))
         return NULL;
     return sf_boxes_parse(path, data, length, error);
@@ -424,7 +393,7 @@ static gboolean load_entry(const char *dir, const char *name, GPtrArray *out, GP
         return TRUE;
     }
     g_autofree char *data = NULL;
-    gsize length = 0;
+    size_t length = 0;
     if (!read_file(path, &data, &length, error))
         return FALSE;
     gboolean unknown = FALSE;

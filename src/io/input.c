@@ -38,8 +38,8 @@ static gboolean system_error(const char *path, const char *what, int err, GError
     return FALSE;
 }
 
-gboolean sf_input_read(const char *path, const char *what, size_t max_bytes, char **data,
-                       size_t *length, GError **error)
+gboolean sf_input_read(const char *path, const char *what, sf_input_kind kind, size_t max_bytes,
+                       char **data, size_t *length, GError **error)
 {
     *data = NULL;
     *length = 0;
@@ -55,23 +55,28 @@ gboolean sf_input_read(const char *path, const char *what, size_t max_bytes, cha
         close(fd);
         return system_error(path, what, err, error);
     }
-    if (!S_ISREG(st.st_mode)) {
+    gboolean stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
+    if (!S_ISREG(st.st_mode) && !(stream && kind == SF_INPUT_STREAM)) {
         close(fd);
-        const char *kind = S_ISDIR(st.st_mode)                          ? "is a folder"
+        const char *type = S_ISDIR(st.st_mode)                          ? "is a folder"
                            : S_ISFIFO(st.st_mode)                       ? "is a pipe"
                            : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "is a device"
                                                                         : "is not a regular file";
         g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read%s%s: %s", path,
-                    what ? " " : "", what ? what : "", kind);
+                    what ? " " : "", what ? what : "", type);
         return FALSE;
     }
-    if (st.st_size > 0 && (uint64_t)st.st_size > (uint64_t)max_bytes) {
+    /* Opened without waiting; read as usual, waiting for a writer's data
+     * (a FIFO nobody writes to reads as empty). */
+    if (stream)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max_bytes) {
         close(fd);
         return too_large(path, what, max_bytes, error);
     }
     /* st_size is a hint only (the file may grow, /proc files claim 0): the
      * bound is enforced on the bytes actually read. */
-    size_t capacity = st.st_size > 0 ? (size_t)st.st_size + 1 : 64 * 1024;
+    size_t capacity = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 64 * 1024;
     capacity = MIN(capacity, max_bytes + 1);
     char *buffer = g_try_malloc(capacity + 1);
     size_t used = 0;

@@ -563,3 +563,83 @@ JsonNode *sf_json_parse(const char *name, const char *data, size_t length, size_
     }
     return root;
 }
+
+/* ---- Whole files --------------------------------------------------------- */
+
+JsonNode *sf_json_load(const char *path, const char *what, sf_input_kind kind, GError **error)
+{
+    g_autofree char *text = NULL;
+    size_t length = 0;
+    if (!sf_input_read(path, what, kind, SF_JSON_MAX_FILE_BYTES, &text, &length, error))
+        return NULL;
+    return sf_json_parse(path, text, length, SF_JSON_MAX_FILE_VALUES, error);
+}
+
+/* ---- Typed access --------------------------------------------------------- */
+
+JsonNode *sf_json_member(JsonObject *object, const char *name)
+{
+    if (!object || !json_object_has_member(object, name))
+        return NULL;
+    JsonNode *node = json_object_get_member(object, name);
+    return JSON_NODE_HOLDS_NULL(node) ? NULL : node;
+}
+
+JsonObject *sf_json_object(JsonNode *node)
+{
+    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
+JsonArray *sf_json_array(JsonNode *node)
+{
+    return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+}
+
+JsonObject *sf_json_object_member(JsonObject *object, const char *name)
+{
+    return sf_json_object(sf_json_member(object, name));
+}
+
+JsonArray *sf_json_array_member(JsonObject *object, const char *name)
+{
+    return sf_json_array(sf_json_member(object, name));
+}
+
+const char *sf_json_string(JsonNode *node)
+{
+    return node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING
+               ? json_node_get_string(node)
+               : NULL;
+}
+
+const char *sf_json_string_member(JsonObject *object, const char *name)
+{
+    return sf_json_string(sf_json_member(object, name));
+}
+
+gboolean sf_json_number(JsonNode *node, double *out)
+{
+    if (!node || !JSON_NODE_HOLDS_VALUE(node))
+        return FALSE;
+    GType type = json_node_get_value_type(node);
+    if (type == G_TYPE_INT64)
+        *out = (double)json_node_get_int(node);
+    else if (type == G_TYPE_DOUBLE)
+        *out = json_node_get_double(node);
+    else
+        return FALSE;
+    return isfinite(*out);
+}
+
+gboolean sf_json_integer(JsonNode *node, int64_t *out)
+{
+    if (node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64) {
+        *out = json_node_get_int(node);
+        return TRUE;
+    }
+    double d;
+    if (!sf_json_number(node, &d) || d != floor(d) || fabs(d) > 9e15)
+        return FALSE;
+    *out = (int64_t)d;
+    return TRUE;
+}

@@ -23,12 +23,14 @@
 #include <json-glib/json-glib.h>
 #include <stdint.h>
 
+#include "io/input.h"
+
 /* Far beyond any file slidefrag reads (GeoJSON MultiPolygons nest 8 deep)
  * and far below what would cost real memory: one byte per level. */
 #define SF_JSON_MAX_DEPTH 512
 
 typedef enum {
-    SF_JSON_END,          /* after the root value: nothing more */
+    SF_JSON_END, /* after the root value: nothing more */
     SF_JSON_NULL,
     SF_JSON_BOOLEAN,      /* boolean */
     SF_JSON_INTEGER,      /* integer: no fraction or exponent, fits int64 */
@@ -95,3 +97,42 @@ const char *sf_json_reader_error_cause(const sf_json_reader *reader);
  */
 JsonNode *sf_json_parse(const char *name, const char *data, size_t length, size_t max_values,
                         GError **error);
+
+/* ---- Whole files --------------------------------------------------------- */
+
+/* Manifests, parameters, grids and truth files: a manifest of 10,000
+ * regions is 5 MB and 300,000 values. The caps keep json-glib's tree of
+ * the largest accepted file (about 100 bytes a value) near 200 MB. */
+#define SF_JSON_MAX_FILE_BYTES ((size_t)64 << 20)
+#define SF_JSON_MAX_FILE_VALUES ((size_t)2000000)
+
+/*
+ * The one way a JSON file is read whole: a file of `kind` (input.h) of at
+ * most SF_JSON_MAX_FILE_BYTES, parsed by the pull reader into at most
+ * SF_JSON_MAX_FILE_VALUES nodes. `what` names it in messages ("manifest").
+ * Errors: SF_EXIT_MISSING "<path>: cannot read <what>: <cause>",
+ * SF_EXIT_BAD_INPUT "<path>: file too large ..." or "<path>:<line>:
+ * <cause>", SF_EXIT_FAILURE for memory.
+ */
+JsonNode *sf_json_load(const char *path, const char *what, sf_input_kind kind, GError **error);
+
+/* ---- Typed access ---------------------------------------------------------
+ *
+ * Each returns NULL or FALSE when the value is absent or of another type,
+ * so readers decide what that means for their format.
+ */
+
+/* The member `name` of `object`; NULL when `object` is NULL, or the member
+ * is missing or null. */
+JsonNode *sf_json_member(JsonObject *object, const char *name);
+JsonObject *sf_json_object(JsonNode *node);
+JsonArray *sf_json_array(JsonNode *node);
+JsonObject *sf_json_object_member(JsonObject *object, const char *name);
+JsonArray *sf_json_array_member(JsonObject *object, const char *name);
+const char *sf_json_string(JsonNode *node);
+const char *sf_json_string_member(JsonObject *object, const char *name);
+/* An integer or a double, finite. */
+gboolean sf_json_number(JsonNode *node, double *out);
+/* An integer, or a double with an integral value (2220.0) within +-9e15,
+ * where doubles still hold every integer exactly. */
+gboolean sf_json_integer(JsonNode *node, int64_t *out);

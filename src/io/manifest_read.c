@@ -3,7 +3,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "io/json_safe.h"
+#include "io/json_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
 
@@ -23,10 +23,7 @@ static gboolean fail(reader *r, const char *field, const char *cause)
 /* The member `name` of `object` (NULL when missing or null). */
 static JsonNode *member(JsonObject *object, const char *name)
 {
-    if (!object || !json_object_has_member(object, name))
-        return NULL;
-    JsonNode *node = json_object_get_member(object, name);
-    return JSON_NODE_HOLDS_NULL(node) ? NULL : node;
+    return sf_json_member(object, name);
 }
 
 static JsonObject *get_object(reader *r, JsonObject *object, const char *name, const char *field)
@@ -36,24 +33,23 @@ static JsonObject *get_object(reader *r, JsonObject *object, const char *name, c
         fail(r, field, "is missing");
         return NULL;
     }
-    if (!JSON_NODE_HOLDS_OBJECT(node)) {
+    JsonObject *found = sf_json_object(node);
+    if (!found)
         fail(r, field, "is not an object");
-        return NULL;
-    }
-    return json_node_get_object(node);
+    return found;
 }
 
 static gboolean get_string(reader *r, JsonObject *object, const char *name, const char *field,
                            gboolean required, char **out)
 {
     JsonNode *node = member(object, name);
-    if (!node) {
-        *out = NULL;
+    *out = NULL;
+    if (!node)
         return required ? fail(r, field, "is missing") : TRUE;
-    }
-    if (json_node_get_value_type(node) != G_TYPE_STRING)
+    const char *text = sf_json_string(node);
+    if (!text)
         return fail(r, field, "is not a string");
-    *out = g_strdup(json_node_get_string(node));
+    *out = g_strdup(text);
     return TRUE;
 }
 
@@ -64,18 +60,9 @@ static gboolean get_int(reader *r, JsonObject *object, const char *name, const c
     JsonNode *node = member(object, name);
     if (!node)
         return fail(r, field, "is missing");
-    GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
     int64_t value;
-    if (type == G_TYPE_INT64) {
-        value = json_node_get_int(node);
-    } else if (type == G_TYPE_DOUBLE) {
-        double d = json_node_get_double(node);
-        if (!(d >= -9.0e15 && d <= 9.0e15) || d != (double)(int64_t)d)
-            return fail(r, field, "is not an integer");
-        value = (int64_t)d;
-    } else {
+    if (!sf_json_integer(node, &value))
         return fail(r, field, "is not an integer");
-    }
     if (value < min || value > max) {
         g_autofree char *cause = g_strdup_printf(
             "is out of range (%" PRId64 ", expected %" PRId64 "..%" PRId64 ")", value, min, max);
@@ -93,12 +80,7 @@ static gboolean get_optional_double(reader *r, JsonObject *object, const char *n
     *out = 0;
     if (!node)
         return TRUE;
-    GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
-    if (type == G_TYPE_INT64)
-        *out = (double)json_node_get_int(node);
-    else if (type == G_TYPE_DOUBLE)
-        *out = json_node_get_double(node);
-    else
+    if (!sf_json_number(node, out))
         return fail(r, field, "is not a number");
     if (!(*out >= 0) || *out > 1e6)
         return fail(r, field, "is out of range");
@@ -119,13 +101,8 @@ static gboolean get_optional_object(reader *r, JsonObject *object, const char *n
                                     const char *field, JsonObject **out)
 {
     JsonNode *node = member(object, name);
-    *out = NULL;
-    if (!node)
-        return TRUE;
-    if (!JSON_NODE_HOLDS_OBJECT(node))
-        return fail(r, field, "is not an object");
-    *out = json_node_get_object(node);
-    return TRUE;
+    *out = sf_json_object(node);
+    return !node || *out ? TRUE : fail(r, field, "is not an object");
 }
 
 /* A box {x, y, w, h}: x, y >= 0 and w, h >= 1. */
@@ -368,39 +345,27 @@ static gboolean read_run(reader *r, JsonObject *root, sf_manifest *m)
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
     g_autofree char *text = NULL;
-    gsize length = 0;
-    GError *local = NULL;
-    if (!g_file_get_contents(path, &text, &length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: cannot read manifest: %s", path,
-                    local->message);
-        g_error_free(local);
+    size_t length = 0;
+    if (!sf_input_read(path, "manifest", SF_INPUT_FILE, SF_JSON_MAX_FILE_BYTES, &text, &length,
+                       error))
         return NULL;
-    }
     return sf_manifest_parse(path, text, length, error);
 }
 
 sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length, GError **error)
 {
-    GError *local = NULL;
-    if (!sf_json_check_depth(path, text, length, error))
+    g_autoptr(JsonNode) root_node =
+        sf_json_parse(path, text, length, SF_JSON_MAX_FILE_VALUES, error);
+    if (!root_node)
         return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not valid JSON: %s", path,
-                    local->message);
-        g_error_free(local);
-        return NULL;
-    }
-    JsonNode *root_node = json_parser_get_root(parser);
     reader r = {path, error};
-    if (!root_node || !JSON_NODE_HOLDS_OBJECT(root_node)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root_node)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not a slidefrag manifest", path);
         return NULL;
     }
     JsonObject *root = json_node_get_object(root_node);
-    JsonNode *schema = member(root, "schema");
-    if (!schema || json_node_get_value_type(schema) != G_TYPE_STRING ||
-        strcmp(json_node_get_string(schema), SF_MANIFEST_SCHEMA) != 0) {
+    const char *schema = sf_json_string_member(root, "schema");
+    if (!schema || strcmp(schema, SF_MANIFEST_SCHEMA) != 0) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT,
                     "%s: not a slidefrag manifest (schema is not \"%s\")", path,
                     SF_MANIFEST_SCHEMA);

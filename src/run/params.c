@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/json_read.h"
 #include "io/json_safe.h"
 #include "slidefrag/error.h"
 #include "slidefrag/run.h"
@@ -497,29 +498,10 @@ char *sf_run_param_text(const sf_run_params *p, const char *key)
 
 gboolean sf_run_params_load(sf_run_params *params, const char *path, GError **error)
 {
-    g_autoptr(GError) local = NULL;
-    g_autofree char *text = NULL;
-    gsize length = 0;
-    if (!g_file_get_contents(path, &text, &length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_MISSING, "%s: %s", path, local->message);
+    g_autoptr(JsonNode) root = sf_json_load(path, "parameters", SF_INPUT_STREAM, error);
+    if (!root)
         return FALSE;
-    }
-    /* Read here rather than by json-glib so the nesting is checked first. */
-    if (!sf_json_check_depth(path, text, length, error))
-        return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
-        /* json-glib names in-memory text "<data>": put the path there. */
-        const char *message = local->message;
-        if (g_str_has_prefix(message, "<data>:"))
-            g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s:%s", path,
-                        message + strlen("<data>:"));
-        else
-            g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: %s", path, message);
-        return FALSE;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: not a JSON object of parameters",
                     path);
         return FALSE;

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "io/input.h"
+#include "io/json_read.h"
 #include "io/json_safe.h"
 #include "slidefrag/error.h"
 #include "tune/tune_internal.h"
@@ -113,18 +115,22 @@ static gboolean check_size(const char *name, const sf_tune_grid *grid, GError **
     return FALSE;
 }
 
+sf_tune_grid *sf_tune_grid_load(const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    size_t length = 0;
+    if (!sf_input_read(path, "grid", SF_INPUT_FILE, SF_JSON_MAX_FILE_BYTES, &text, &length, error))
+        return NULL;
+    return sf_tune_grid_parse(path, text, length, error);
+}
+
 sf_tune_grid *sf_tune_grid_parse(const char *name, const char *text, size_t length, GError **error)
 {
-    if (!sf_json_check_depth(name, text, length, error))
-        return NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(JsonNode) root = sf_json_parse(name, text, length, SF_JSON_MAX_FILE_VALUES, error);
     g_autoptr(GError) local = NULL;
-    if (!json_parser_load_from_data(parser, text, (gssize)length, &local)) {
-        g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT, "%s: %s", name, local->message);
+    if (!root)
         return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (!JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(error, SF_ERROR, SF_EXIT_BAD_INPUT,
                     "%s: a grid is a JSON object of parameter names to lists of values", name);
         return NULL;
