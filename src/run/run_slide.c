@@ -179,11 +179,9 @@ static int larger_first(const void *a, const void *b, void *data)
 }
 
 /*
- * Starts cutting the fragments on `threads` new threads, largest first so
- * that the last to finish are small. The calling thread meanwhile writes
- * the overview's files (whose fsyncs would otherwise hold a cutting thread
- * up: 0.1 to 1 s on a busy disk) and then, in fragments_finish(), decodes
- * ahead for the cutters until they are done.
+ * Starts cutting the fragments on threads - 1 new threads, largest first so
+ * that the last to finish are small; the calling thread joins them in
+ * fragments_finish().
  */
 static fragment_batch *fragments_start(sf_slide *slide, const char *dir, int quality, int threads,
                                        fragment_job *jobs, int n_jobs)
@@ -202,9 +200,10 @@ static fragment_batch *fragments_start(sf_slide *slide, const char *dir, int qua
      * one read per thread; threads with no fragment left help the others. */
     sf_slide_set_read_threads(slide, MAX(1, threads / n_threads));
     batch->workers = g_new0(GThread *, n_threads);
-    /* When the system refuses threads (a process limit), fewer do the work,
-     * the calling thread alone at worst: g_thread_new would abort. */
-    batch->started = 0;
+    /* The calling thread works too: one thread means no thread at all. When
+     * the system refuses more threads (a process limit), fewer do the work:
+     * g_thread_new would abort. */
+    batch->started = 1;
     while (batch->started < n_threads) {
         GThread *t = g_thread_try_new("fragment", fragment_worker, batch, NULL);
         if (!t)
@@ -221,33 +220,40 @@ static fragment_batch *fragments_start(sf_slide *slide, const char *dir, int qua
     return batch;
 }
 
-/* The calling thread helps the cutters (or cuts, when no thread could
- * start), then waits for them. With `go` FALSE (the caller failed
- * meanwhile, its error set), stops them and reports nothing of theirs. */
-static gboolean fragments_finish(fragment_batch *batch, gboolean go, GError **error)
+/* Stops the cutting threads after the fragment each is cutting. */
+static void fragments_stop(fragment_batch *batch)
 {
-    if (!go) {
-        g_atomic_int_set(&batch->failed, 1);
-        sf_slide_wake_helpers(batch->slide);
-    }
-    if (batch->started > 0)
-        sf_slide_help_reads(batch->slide, batch_over, batch);
-    else
-        fragment_worker(batch);
-    for (int t = 0; t < batch->started; t++)
+    g_atomic_int_set(&batch->failed, 1);
+    sf_slide_wake_helpers(batch->slide);
+}
+
+/* The calling thread cuts fragments too, then waits for the others; the
+ * first failure in *error. The batch stays for fragments_free(), as
+ * another thread may still stop it. */
+static gboolean fragments_finish(fragment_batch *batch, GError **error)
+{
+    fragment_worker(batch);
+    for (int t = 1; t < batch->started; t++)
         g_thread_join(batch->workers[t]);
     /* Every finished fragment committed before anything reads the folder. */
     if (batch->committer)
         g_thread_pool_free(batch->committer, FALSE, TRUE);
-    gboolean ok = go && !batch->error;
-    if (go && batch->error)
-        g_propagate_error(error, g_steal_pointer(&batch->error));
+    batch->committer = NULL;
+    if (!batch->error)
+        return TRUE;
+    g_propagate_error(error, g_steal_pointer(&batch->error));
+    return FALSE;
+}
+
+static void fragments_free(fragment_batch *batch)
+{
+    if (!batch)
+        return;
     g_clear_error(&batch->error);
     g_mutex_clear(&batch->lock);
     g_free(batch->workers);
     g_free(batch->order);
     g_free(batch);
-    return ok;
 }
 
 /* ---- Outputs ------------------------------------------------------------ */
@@ -291,6 +297,41 @@ static gboolean write_boxes_figure(const char *path, const sf_image *overview,
         sf_draw_box(&canvas, &found->regions[i].box, thickness * 2, region_colour);
     return sf_jpeg_save(path, canvas.data, canvas.width, canvas.height, 3, canvas.stride, quality,
                         error);
+}
+
+/* The overview's files: written on a thread of their own while the
+ * fragments are cut, since what holds them up is fsync (two a file, 0.1 to
+ * 1 s on a busy disk), not a core; should one fail, the cutting stops. */
+typedef struct {
+    const sf_run_params *params;
+    const char *overview_path, *mask_path, *boxes_path;
+    const sf_image *overview, *mask;
+    const sf_regions *found;
+    fragment_batch *batch;
+    gboolean ok;
+    GError *error;
+    double seconds;
+} overview_files;
+
+static gpointer write_overview_files(gpointer data)
+{
+    overview_files *f = data;
+    gint64 start = g_get_monotonic_time();
+    const sf_image *ov = f->overview, *mask = f->mask;
+    f->ok = f->params->overview_png
+                ? sf_png_save(f->overview_path, ov->data, ov->width, ov->height, 3, ov->stride,
+                              &f->error)
+                : sf_jpeg_save(f->overview_path, ov->data, ov->width, ov->height, 3, ov->stride,
+                               f->params->jpeg_quality, &f->error);
+    if (f->ok)
+        f->ok = sf_png_save(f->mask_path, mask->data, mask->width, mask->height, 1, mask->stride,
+                            &f->error);
+    if (f->ok)
+        f->ok = write_boxes_figure(f->boxes_path, ov, f->found, f->params->jpeg_quality, &f->error);
+    if (!f->ok && f->batch)
+        fragments_stop(f->batch);
+    f->seconds = seconds_since(start);
+    return NULL;
 }
 
 /*
@@ -467,25 +508,40 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         ok ? fragments_start(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs)
            : NULL;
 
-    stage = g_get_monotonic_time();
     const char *overview_name = params->overview_png ? "overview.png" : "overview.jpg";
     g_autofree char *overview_path = g_build_filename(output_dir, overview_name, NULL);
     g_autofree char *mask_path = g_build_filename(output_dir, "mask.png", NULL);
     g_autofree char *boxes_path = g_build_filename(output_dir, "boxes.jpg", NULL);
-    if (ok)
-        ok = params->overview_png
-                 ? sf_png_save(overview_path, overview.data, ov_w, ov_h, 3, overview.stride, error)
-                 : sf_jpeg_save(overview_path, overview.data, ov_w, ov_h, 3, overview.stride,
-                                params->jpeg_quality, error);
-    if (ok)
-        ok = sf_png_save(mask_path, mask.data, ov_w, ov_h, 1, mask.stride, error);
-    if (ok)
-        ok = write_boxes_figure(boxes_path, &overview, &found, params->jpeg_quality, error);
-    t_write = seconds_since(stage);
-
-    if (batch)
-        ok = fragments_finish(batch, ok, error);
+    overview_files files = {.params = params,
+                            .overview_path = overview_path,
+                            .mask_path = mask_path,
+                            .boxes_path = boxes_path,
+                            .overview = &overview,
+                            .mask = &mask,
+                            .found = &found,
+                            .batch = batch};
+    /* Without a thread for them, written first, here. */
+    GThread *files_thread =
+        batch ? g_thread_try_new("overview-files", write_overview_files, &files, NULL) : NULL;
+    if (batch && !files_thread)
+        write_overview_files(&files);
+    GError *fragments_error = NULL;
+    gboolean fragments_ok = batch && fragments_finish(batch, &fragments_error);
+    if (files_thread)
+        g_thread_join(files_thread);
+    fragments_free(batch);
+    t_write = files.seconds;
     t_fragments = seconds_since(fragments_stage);
+    /* The overview's files' failure first: it is what stopped the rest. */
+    if (ok && !files.ok) {
+        g_propagate_error(error, g_steal_pointer(&files.error));
+        ok = FALSE;
+    } else if (ok && !fragments_ok) {
+        g_propagate_error(error, g_steal_pointer(&fragments_error));
+        ok = FALSE;
+    }
+    g_clear_error(&files.error);
+    g_clear_error(&fragments_error);
     if (ok)
         step("fragments-written");
     if (ok)
