@@ -438,13 +438,23 @@ static void sum_row(const axis_map *mx, const uint8_t *src, int64_t c0, int64_t 
     }
 }
 
-/* Adds one RGB level row, pixels [c0, c1), to the output rows it covers:
- * horizontal weighted sums first, then each vertical share. */
-static void add_row(const axis_map *mx, const axis_map *my, window *win, uint32_t *hsum,
-                    const uint8_t *src, int64_t r, int64_t c0, int64_t c1, int j0, int j1,
-                    int *i_scan)
+/* A strip's horizontal sums, done by the thread that read it (strips.h's
+ * prepare): one row of out_w * 3 sums for each of its level rows. */
+static void prepare_sums(const sf_chunk *chunk, void *out, const void *data)
 {
-    sum_row(mx, src, c0, c1, j0, j1, hsum);
+    const axis_map *mx = data;
+    int j0, j1;
+    axis_span(mx, chunk->c0, chunk->c1, &j0, &j1);
+    for (int64_t r = chunk->r0; r < chunk->r1; r++)
+        sum_row(mx, chunk->rgb + (size_t)(r - chunk->r0) * chunk->stride, chunk->c0, chunk->c1, j0,
+                j1, (uint32_t *)out + (size_t)(r - chunk->r0) * (size_t)mx->n * 3);
+}
+
+/* Adds one level row's horizontal sums to the output rows it covers, each
+ * with its vertical share. */
+static void add_sums(const axis_map *my, window *win, const uint32_t *hsum, int64_t r, int j0,
+                     int j1, int *i_scan)
+{
     while (*i_scan < my->n && my->first[*i_scan] + my->count[*i_scan] <= r)
         (*i_scan)++;
     for (int i = *i_scan; i < my->n && my->first[i] <= r; i++) {
@@ -485,6 +495,12 @@ static gboolean read_area(sf_slide *slide, int level, int shift, const uint8_t b
     g_autoptr(sf_strips) strips = NULL;
     if (C0 < C1 && R0 < R1) {
         sf_strips_plan plan = plan_of(level, shift, C0, R0, C1, R1, budget, max_rows);
+        /* The horizontal sums, most of the averaging's work, are done by
+         * the threads that read the strips: the caller (who also encodes,
+         * for a fragment) adds them up. */
+        plan.prepare = prepare_sums;
+        plan.prepare_data = mx;
+        plan.prepare_row_bytes = (size_t)mx->n * 3 * sizeof(uint32_t);
         if (!(strips = sf_strips_new(slide, &plan, error)))
             return FALSE;
     }
@@ -517,8 +533,13 @@ static gboolean read_area(sf_slide *slide, int level, int shift, const uint8_t b
         axis_span(&mxc, chunk->c0, chunk->c1, &j0, &j1);
         int i_scan = win.next;
         for (int64_t r = chunk->r0; ok && r < chunk->r1; r++) {
-            add_row(&mxc, my, &win, hsum, chunk->rgb + (size_t)(r - chunk->r0) * chunk->stride, r,
-                    chunk->c0, chunk->c1, j0, j1, &i_scan);
+            const uint32_t *sums = hsum;
+            if (chunk->prepared)
+                sums = (const uint32_t *)chunk->prepared + (size_t)(r - chunk->r0) * win.row_values;
+            else
+                sum_row(&mxc, chunk->rgb + (size_t)(r - chunk->r0) * chunk->stride, chunk->c0,
+                        chunk->c1, j0, j1, hsum);
+            add_sums(my, &win, sums, r, j0, j1, &i_scan);
             if (!chunked)
                 ok = emit_rows(bg, &mxc, my, &win, r + 1, batch, error);
         }

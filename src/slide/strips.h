@@ -29,7 +29,15 @@ typedef struct sf_chunk {
     const uint8_t *rgb;  /* pixel (c0, r0) */
     size_t stride;       /* bytes from a row to the next */
     gboolean ends_strip; /* the last chunk of rows [r0, r1) */
+    /* What the plan's `prepare` made of the rows (prepare_row_bytes a
+     * row), or NULL. */
+    const void *prepared;
 } sf_chunk;
+
+/* Work on a chunk's rows done by the thread that read it, ahead of its
+ * caller: `out` holds prepare_row_bytes for each of its rows. Called from
+ * any thread, several at once. */
+typedef void (*sf_chunk_prepare)(const sf_chunk *chunk, void *out, const void *data);
 
 /* What to read and how the rows are laid out. */
 typedef struct sf_strips_plan {
@@ -50,6 +58,11 @@ typedef struct sf_strips_plan {
      * of the caller's output. */
     int64_t pad_left, pad_right;
     uint8_t background[3];
+    /* With strips of whole rows: prepare(chunk, out, prepare_data) once a
+     * chunk is read (NULL: nothing to prepare). */
+    sf_chunk_prepare prepare;
+    const void *prepare_data;
+    size_t prepare_row_bytes;
 } sf_strips_plan;
 
 /* Plans the reads and starts the read's own helper threads (the slide's
