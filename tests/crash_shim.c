@@ -1,7 +1,10 @@
 /*
  * LD_PRELOAD shim for test_batch: makes openslide_read_region abort() in a
  * process that opened a slide whose path contains $SLIDEFRAG_CRASH_SLIDE,
- * like a decoder bug would. Everything else goes to the real OpenSlide.
+ * like a decoder bug would, and openslide_open never return for a path
+ * containing $SLIDEFRAG_HANG_SLIDE, like a read from a stalled file system
+ * (so that a slide is surely running when a test interrupts the batch).
+ * Everything else goes to the real OpenSlide.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 
@@ -9,6 +12,7 @@
 #include <openslide.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int crash_on_read;
 
@@ -19,6 +23,10 @@ openslide_t *openslide_open(const char *filename)
     const char *needle = getenv("SLIDEFRAG_CRASH_SLIDE");
     if (needle && *needle && filename && strstr(filename, needle))
         crash_on_read = 1;
+    const char *hang = getenv("SLIDEFRAG_HANG_SLIDE");
+    if (hang && *hang && filename && strstr(filename, hang))
+        for (;;)
+            pause();
     return real_open(filename);
 }
 

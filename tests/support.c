@@ -14,6 +14,7 @@
 
 #include "io/folder.h"
 #include "slidefrag/error.h"
+#include "slidefrag/fragment_name.h"
 #include "slidefrag/image_io.h"
 #include "slidefrag/manifest.h"
 
@@ -48,6 +49,20 @@ void test_remove_tree(const char *path)
     g_autofree char *cmd = g_strdup_printf("rm -rf -- %s", quoted);
     int status = system(cmd);
     assert_int_equal(status, 0);
+}
+
+int test_run(const char *const *argv, const char *cwd, const char *const *envp, char **out,
+             char **err)
+{
+    int wait_status = 0;
+    GError *error = NULL;
+    if (!g_spawn_sync(cwd, (char **)argv, (char **)envp,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_SEARCH_PATH_FROM_ENVP, NULL, NULL, out, err,
+                      &wait_status, &error))
+        fail_msg("cannot run %s: %s", argv[0], error->message);
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    return 128 + WTERMSIG(wait_status);
 }
 
 /* Between fork and exec: SIGALRM ends the child after the given seconds
@@ -114,6 +129,44 @@ int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *
     if (WIFEXITED(wait_status))
         return WEXITSTATUS(wait_status);
     return 128 + WTERMSIG(wait_status);
+}
+
+GPtrArray *test_help_commands(const char *help)
+{
+    GPtrArray *commands = g_ptr_array_new_with_free_func(g_free);
+    const char *section = strstr(help, "\nCommands:\n");
+    assert_non_null(section);
+    g_auto(GStrv) lines = g_strsplit(section + strlen("\nCommands:\n"), "\n", -1);
+    for (char **line = lines; *line && **line; line++) {
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(*line), " ", 2);
+        g_ptr_array_add(commands, g_strdup(words[0]));
+    }
+    assert_true(commands->len > 0);
+    return commands;
+}
+
+GPtrArray *test_help_options(const char *binary, const char *command)
+{
+    const char *argv[] = {binary, command, "--help-all", NULL};
+    g_autofree char *out = NULL;
+    assert_int_equal(test_run(argv, NULL, NULL, &out, NULL), 0);
+    GPtrArray *options = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (char **line = lines; *line; line++) {
+        /* "  -o, --output=OUTDIR    Output folder": the spellings end at
+         * the first run of two spaces. */
+        const char *spec = *line + strspn(*line, " ");
+        if (spec == *line || *spec != '-')
+            continue;
+        const char *gap = strstr(spec, "  ");
+        g_autofree char *names = gap ? g_strndup(spec, gap - spec) : g_strdup(spec);
+        g_auto(GStrv) parts = g_strsplit(names, ", ", -1);
+        for (char **part = parts; *part; part++) {
+            char *equals = strchr(*part, '=');
+            g_ptr_array_add(options, equals ? g_strndup(*part, equals - *part) : g_strdup(*part));
+        }
+    }
+    return options;
 }
 
 sf_image test_image_new(int width, int height, int channels)
@@ -319,4 +372,40 @@ void test_assert_padding_intact(const sf_image *image)
         for (size_t i = used; i < image->stride; i++)
             if (image->data[(size_t)y * image->stride + i] != TEST_PAD_VALUE)
                 fail_msg("row %d: padding byte %zu overwritten", y, i - used);
+}
+
+void test_write_manifest(const char *path, const char *slide, int64_t width, int64_t height,
+                         const char *mpp, const char *bounds, const test_region *regions, size_t n)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(
+        s,
+        "{\n  \"schema\": \"slidefrag.manifest/1\",\n"
+        "  \"tool\": {\"name\": \"slidefrag\", \"version\": \"0.1.0\"},\n"
+        "  \"slide\": {\"path\": \"/data/%s.mrxs\", \"name\": \"%s\", \"vendor\": \"mirax\",\n"
+        "    \"width\": %" G_GINT64_FORMAT ", \"height\": %" G_GINT64_FORMAT
+        ", \"mpp_x\": %s, \"mpp_y\": %s,\n"
+        "    \"objective_power\": null, \"quickhash\": null, \"bounds\": %s, \"levels\": []},\n"
+        "  \"overview\": {\"file\": \"overview.jpg\", \"level\": 0, \"level_downsample\": 1.0,\n"
+        "    \"width\": 3000, \"height\": 2000, \"scale_x\": 3.0, \"scale_y\": 3.0},\n"
+        "  \"params\": {}, \"threshold\": 200,\n  \"regions\": [",
+        slide, slide, width, height, mpp, mpp, bounds);
+    for (size_t i = 0; i < n; i++) {
+        const test_region *r = &regions[i];
+        g_autofree char *name = sf_fragment_name_format(slide, r->x, r->y, r->w, r->h);
+        g_string_append_printf(
+            s,
+            "%s\n    {\"id\": %zu, \"level0\": {\"x\": %" G_GINT64_FORMAT
+            ", \"y\": %" G_GINT64_FORMAT ", \"w\": %" G_GINT64_FORMAT ", \"h\": %" G_GINT64_FORMAT
+            "},\n"
+            "     \"overview\": {\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}, \"tissue_fraction\": "
+            "0.5,\n"
+            "     \"fragment\": {\"file\": \"fragments/%s\", \"width\": %d, \"height\": %d,\n"
+            "       \"downsample\": %.6f, \"level\": 0}}",
+            i ? "," : "", i, r->x, r->y, r->w, r->h, name, r->width, r->height,
+            (double)r->w / r->width);
+    }
+    g_string_append(s, "\n  ],\n  \"timings\": {\"total\": 1.0}\n}\n");
+    test_write_text(path, s->str);
+    g_string_free(s, TRUE);
 }

@@ -34,6 +34,20 @@ int test_run_slidefrag_within(const char *const *argv, unsigned seconds, char **
  * rather than the default SIGXFSZ killing the child. */
 int test_run_slidefrag_limited(int resource, uint64_t value, const char *const *argv, char **err);
 
+/* Runs argv[0] (a path, or a name looked up on PATH) in `cwd` (NULL: this
+ * one) with environment `envp` (NULL: this one); returns the exit status
+ * (or 128+signal), captures output when out/err are non-NULL. */
+int test_run(const char *const *argv, const char *cwd, const char *const *envp, char **out,
+             char **err);
+
+/* The commands a `slidefrag --help` text lists, in its order (g_free'd
+ * strings). */
+GPtrArray *test_help_commands(const char *help);
+
+/* Every option spelling ("-o", "--output", ...) that `BINARY COMMAND
+ * --help-all` lists, in its order (g_free'd strings). */
+GPtrArray *test_help_options(const char *binary, const char *command);
+
 /* An sf_image owning g_malloc'ed pixels; free with test_image_free(). */
 sf_image test_image_new(int width, int height, int channels);
 void test_image_free(sf_image *image);
@@ -59,6 +73,18 @@ sf_manifest *test_assert_slide_folder_finished(const char *dir);
 /* The folder a failed run leaves: no manifest, every image left whole, no
  * temporary file. */
 void test_assert_slide_folder_unfinished(const char *dir);
+
+/* A fragment of a manifest: its level-0 box and pixel size. */
+typedef struct test_region {
+    int64_t x, y, w, h;
+    int width, height;
+} test_region;
+
+/* Writes to `path` the manifest of slide `slide` (level-0 size, µm/px and
+ * bounds as JSON text: "0.25", "null") whose regions are `regions`, their
+ * fragments named as run names them. */
+void test_write_manifest(const char *path, const char *slide, int64_t width, int64_t height,
+                         const char *mpp, const char *bounds, const test_region *regions, size_t n);
 
 /* Fails unless `text` (may be NULL) contains `part`. */
 void test_assert_contains(const char *text, const char *part);

@@ -88,9 +88,12 @@ static int count_status(const summary *s, const char *status)
     return n;
 }
 
+/* The manifest in a row's folder; a path that does not exist when the row
+ * names no folder. */
 static char *manifest_of(JsonObject *r)
 {
-    return g_build_filename(json_object_get_string_member(r, "output"), "manifest.json", NULL);
+    const char *folder = json_object_get_string_member(r, "output");
+    return g_build_filename(folder ? folder : "/nonexistent", "manifest.json", NULL);
 }
 
 static int count_lines(const char *path)
@@ -161,6 +164,18 @@ static void test_statuses_and_outputs(void **state)
     assert_false(g_file_test(unreadable_manifest, G_FILE_TEST_EXISTS));
     assert_non_null(
         strstr(json_object_get_string_member(row(&s, "broken.svs"), "error"), "broken.svs"));
+    /* broken.svs never opened, so its folder was never made, and neither
+     * the summary nor the CSV names one. */
+    assert_true(json_object_get_null_member(row(&s, "broken.svs"), "output"));
+    g_autofree char *broken_dir = g_build_filename(out, "broken", NULL);
+    assert_false(g_file_test(broken_dir, G_FILE_TEST_EXISTS));
+    g_autofree char *csv_path = g_build_filename(out, "summary.csv", NULL);
+    g_autofree char *csv_text = NULL;
+    assert_true(g_file_get_contents(csv_path, &csv_text, NULL, NULL));
+    g_auto(GStrv) csv_rows = g_strsplit(csv_text, "\r\n", -1);
+    for (char **r = csv_rows; *r; r++)
+        if (strstr(*r, "broken.svs"))
+            assert_true(g_str_has_suffix(*r, ","));
 
     /* Each good slide has its own folder with a manifest naming it, and the
      * summary's counts agree with that manifest. */
@@ -332,11 +347,11 @@ static gboolean any_manifest(const char *out)
     return FALSE;
 }
 
-/* Starts a batch of slow slides, sends `sig` once the first is done, and
- * returns the batch's exit code. */
-static int interrupt_batch(const char *in, const char *out, int sig)
+/* Starts a batch of slow slides, `jobs` at a time, sends `sig` once the
+ * first is done, and returns the batch's exit code. */
+static int interrupt_batch(const char *in, const char *out, int sig, const char *jobs)
 {
-    const char *argv[] = {SLIDEFRAG_BINARY,      "batch", in,        "-o", out, "-j", "1",
+    const char *argv[] = {SLIDEFRAG_BINARY,      "batch", in,        "-o", out, "-j", jobs,
                           "--threads-per-slide", "1",     "--quiet", FAST, NULL};
     GPid pid;
     GError *error = NULL;
@@ -354,7 +369,10 @@ static int interrupt_batch(const char *in, const char *out, int sig)
     return WEXITSTATUS(status);
 }
 
-static void check_interrupted_run(const char *out, int n_slides)
+/* Interrupted by `signal_name` (what the user sent the batch, whatever it
+ * sent the slides): every interrupted row says so, or that it never
+ * started, in which case it names no folder. */
+static void check_interrupted_run(const char *out, int n_slides, const char *signal_name)
 {
     test_assert_no_partial_files(out);
     summary s = load_summary(out);
@@ -368,6 +386,14 @@ static void check_interrupted_run(const char *out, int n_slides)
         g_autofree char *manifest = manifest_of(r);
         assert_int_equal(g_file_test(manifest, G_FILE_TEST_EXISTS),
                          !strcmp(json_object_get_string_member(r, "status"), "ok"));
+        if (strcmp(json_object_get_string_member(r, "status"), "interrupted"))
+            continue;
+        const char *error = json_object_get_string_member(r, "error");
+        g_autofree char *stopped = g_strconcat("stopped by ", signal_name, NULL);
+        if (!strcmp(error, "not started"))
+            assert_true(json_object_get_null_member(r, "output"));
+        else if (strcmp(error, stopped))
+            fail_msg("interrupted by %s, yet the row says '%s'", signal_name, error);
     }
     summary_clear(&s);
 }
@@ -385,8 +411,8 @@ static void test_sigterm_stops_cleanly_and_resumes(void **state)
     test_copy_fixture("cmu-1-small-region.svs", in, "c.svs");
     g_autofree char *out = g_build_filename(root, "out", NULL);
 
-    assert_int_equal(interrupt_batch(in, out, SIGTERM), 128 + SIGTERM);
-    check_interrupted_run(out, 3);
+    assert_int_equal(interrupt_batch(in, out, SIGTERM, "1"), 128 + SIGTERM);
+    check_interrupted_run(out, 3, "SIGTERM");
 
     /* Resuming finishes what was cut short and keeps what was done. */
     summary s = load_summary(out);
@@ -410,8 +436,59 @@ static void test_sigint(void **state)
     test_copy_fixture("small.svs", in, "a.svs");
     test_copy_fixture("cmu-1-small-region.svs", in, "b.svs");
     g_autofree char *out = g_build_filename(root, "out", NULL);
-    assert_int_equal(interrupt_batch(in, out, SIGINT), 128 + SIGINT);
-    check_interrupted_run(out, 2);
+    assert_int_equal(interrupt_batch(in, out, SIGINT, "1"), 128 + SIGINT);
+    check_interrupted_run(out, 2, "SIGINT");
+    test_remove_tree(root);
+}
+
+/* Preloads the shim into the batch and its children (ASan wants to be the
+ * first library loaded; the shim before it is harmless), with `variable`
+ * set to `value`; shim_end undoes it. */
+static char *shim_begin(const char *variable, const char *value)
+{
+    char *asan_saved = g_strdup(g_getenv("ASAN_OPTIONS"));
+    g_autofree char *asan = asan_saved ? g_strconcat(asan_saved, ":verify_asan_link_order=0", NULL)
+                                       : g_strdup("verify_asan_link_order=0");
+    g_setenv("ASAN_OPTIONS", asan, TRUE);
+    g_setenv("LD_PRELOAD", SLIDEFRAG_CRASH_SHIM, TRUE);
+    g_setenv(variable, value, TRUE);
+    return asan_saved;
+}
+
+static void shim_end(const char *variable, char *asan_saved)
+{
+    g_unsetenv("LD_PRELOAD");
+    g_unsetenv(variable);
+    if (asan_saved)
+        g_setenv("ASAN_OPTIONS", asan_saved, TRUE);
+    else
+        g_unsetenv("ASAN_OPTIONS");
+    g_free(asan_saved);
+}
+
+/* Ctrl-C sends the batch SIGINT; the batch stops its slides with SIGTERM,
+ * but the summary says what the user did: a slide still opening (and so
+ * without a folder yet) was stopped by SIGINT. */
+static void test_sigint_is_reported_as_sigint(void **state)
+{
+    (void)state;
+    g_autofree char *root = test_make_tmpdir();
+    g_autofree char *in = g_build_filename(root, "in", NULL);
+    assert_int_equal(g_mkdir(in, 0755), 0);
+    test_copy_fixture("small.svs", in, "a.svs");
+    test_copy_fixture("small.svs", in, "hang.svs");
+    g_autofree char *out = g_build_filename(root, "out", NULL);
+    char *asan_saved = shim_begin("SLIDEFRAG_HANG_SLIDE", "hang.svs");
+    int code = interrupt_batch(in, out, SIGINT, "2");
+    shim_end("SLIDEFRAG_HANG_SLIDE", asan_saved);
+    assert_int_equal(code, 128 + SIGINT);
+    check_interrupted_run(out, 2, "SIGINT");
+    summary s = load_summary(out);
+    JsonObject *hang = row(&s, "hang.svs");
+    assert_string_equal(json_object_get_string_member(hang, "status"), "interrupted");
+    assert_string_equal(json_object_get_string_member(hang, "error"), "stopped by SIGINT");
+    assert_true(json_object_get_null_member(hang, "output"));
+    summary_clear(&s);
     test_remove_tree(root);
 }
 
@@ -427,24 +504,13 @@ static void test_crash_is_isolated(void **state)
     g_autofree char *out = g_build_filename(root, "out", NULL);
 
     /* The children inherit the environment: the one that opens boxes.tiff
-     * aborts inside OpenSlide. ASan wants to be the first library loaded;
-     * the preloaded shim comes before it, harmlessly. */
-    g_autofree char *asan_saved = g_strdup(g_getenv("ASAN_OPTIONS"));
-    g_autofree char *asan = asan_saved ? g_strconcat(asan_saved, ":verify_asan_link_order=0", NULL)
-                                       : g_strdup("verify_asan_link_order=0");
-    g_setenv("ASAN_OPTIONS", asan, TRUE);
-    g_setenv("LD_PRELOAD", SLIDEFRAG_CRASH_SHIM, TRUE);
-    g_setenv("SLIDEFRAG_CRASH_SLIDE", "boxes", TRUE);
+     * aborts inside OpenSlide. */
+    char *asan_saved = shim_begin("SLIDEFRAG_CRASH_SLIDE", "boxes");
     const char *argv[] = {"batch", in, "-o", out, "-j", "2", FAST, NULL};
     g_autofree char *err = NULL;
     g_autofree char *stdout_text = NULL;
     int code = test_run_slidefrag(argv, &stdout_text, &err);
-    g_unsetenv("LD_PRELOAD");
-    g_unsetenv("SLIDEFRAG_CRASH_SLIDE");
-    if (asan_saved)
-        g_setenv("ASAN_OPTIONS", asan_saved, TRUE);
-    else
-        g_unsetenv("ASAN_OPTIONS");
+    shim_end("SLIDEFRAG_CRASH_SLIDE", asan_saved);
 
     if (code != SF_EXIT_SOME_FAILED)
         fail_msg("exit %d; stderr:\n%s", code, err);
@@ -497,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_slide_name_not_utf8),
         cmocka_unit_test(test_sigterm_stops_cleanly_and_resumes),
         cmocka_unit_test(test_sigint),
+        cmocka_unit_test(test_sigint_is_reported_as_sigint),
         cmocka_unit_test(test_crash_is_isolated),
         cmocka_unit_test(test_usage_errors),
     };

@@ -383,43 +383,16 @@ static void write_vgg(const char *path, GPtrArray *all)
 
 static char *write_manifest(const char *dir, const char *slide, const char *bounds, const char *mpp)
 {
-    GString *s = g_string_new(NULL);
-    g_string_append_printf(
-        s,
-        "{\n  \"schema\": \"slidefrag.manifest/1\",\n"
-        "  \"tool\": {\"name\": \"slidefrag\", \"version\": \"0.1.0\"},\n"
-        "  \"slide\": {\"path\": \"/data/%s.mrxs\", \"name\": \"%s\", \"vendor\": \"mirax\",\n"
-        "    \"width\": %d, \"height\": %d, \"mpp_x\": %s, \"mpp_y\": %s,\n"
-        "    \"objective_power\": null, \"quickhash\": null, \"bounds\": %s, \"levels\": []},\n"
-        "  \"overview\": {\"file\": \"overview.jpg\", \"level\": 0, \"level_downsample\": 1.0,\n"
-        "    \"width\": 3000, \"height\": 2000, \"scale_x\": 3.0, \"scale_y\": 3.0},\n"
-        "  \"params\": {}, \"threshold\": 200,\n  \"regions\": [",
-        slide, slide, !strcmp(slide, "alpha") ? 9000 : 9500, !strcmp(slide, "alpha") ? 6000 : 7000,
-        mpp, mpp, bounds);
-    int id = 0;
-    for (size_t i = 0; i < G_N_ELEMENTS(world); i++) {
-        const fragment *f = &world[i];
-        if (strcmp(f->slide, slide) != 0)
-            continue;
-        g_autofree char *name = fragment_name(f);
-        g_string_append_printf(
-            s,
-            "%s\n    {\"id\": %d, \"level0\": {\"x\": %" G_GINT64_FORMAT
-            ", \"y\": %" G_GINT64_FORMAT ", \"w\": %" G_GINT64_FORMAT ", \"h\": %" G_GINT64_FORMAT
-            "},\n"
-            "     \"overview\": {\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}, \"tissue_fraction\": "
-            "0.5,\n"
-            "     \"fragment\": {\"file\": \"fragments/%s\", \"width\": %d, \"height\": %d,\n"
-            "       \"downsample\": %.6f, \"level\": 0}}",
-            id ? "," : "", id, f->x, f->y, f->w, f->h, name, f->width, f->height,
-            (double)f->w / f->width);
-        id++;
-    }
-    g_string_append(s, "\n  ],\n  \"timings\": {\"total\": 1.0}\n}\n");
+    test_region regions[G_N_ELEMENTS(world)];
+    size_t n = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(world); i++)
+        if (!strcmp(world[i].slide, slide))
+            regions[n++] = (test_region){world[i].x, world[i].y,     world[i].w,
+                                         world[i].h, world[i].width, world[i].height};
     g_autofree char *file = g_strconcat(slide, ".manifest.json", NULL);
     char *path = g_build_filename(dir, file, NULL);
-    write_file(path, s->str);
-    g_string_free(s, TRUE);
+    test_write_manifest(path, slide, !strcmp(slide, "alpha") ? 9000 : 9500,
+                        !strcmp(slide, "alpha") ? 6000 : 7000, mpp, bounds, regions, n);
     return path;
 }
 

@@ -145,6 +145,39 @@ static void test_auto_words(void **state)
     assert_true(p.min_area.microns && p.min_area.value == SF_MIN_AREA_DEFAULT_UM2);
 }
 
+/* The fragment resolution and the padding default per slide too: 1 µm/px
+ * and 20 µm where the slide records its µm/px, a 4096 px longest side and
+ * one overview pixel where it does not; any given value wins. */
+static void test_fragment_and_padding_defaults(void **state)
+{
+    (void)state;
+    sf_run_params p, with_mpp, without;
+    sf_run_params_default(&p);
+    assert_true(p.fragment_default && p.padding_default);
+    sf_run_params_for_mpp(&p, 0.25, &with_mpp);
+    assert_int_equal(with_mpp.fragment.kind, SF_TARGET_MPP);
+    assert_float_equal(with_mpp.fragment.value, SF_FRAGMENT_MPP_DEFAULT, 0);
+    assert_true(with_mpp.padding.microns && with_mpp.padding.value == SF_PADDING_DEFAULT_UM);
+    sf_run_params_for_mpp(&p, 0, &without);
+    assert_int_equal(without.fragment.kind, SF_TARGET_MAX_SIZE);
+    assert_float_equal(without.fragment.value, SF_FRAGMENT_MAX_SIZE_NO_MPP, 0);
+    assert_false(without.padding.microns);
+    assert_float_equal(without.padding.value, SF_PADDING_NO_MPP_PX, 0);
+    /* Given: kept on every slide; "auto" brings the default back. */
+    assert_true(sf_run_params_set(&p, "fragment-max-size", "1000", NULL));
+    assert_true(sf_run_params_set(&p, "padding", "3", NULL));
+    sf_run_params_for_mpp(&p, 0.25, &with_mpp);
+    assert_int_equal(with_mpp.fragment.kind, SF_TARGET_MAX_SIZE);
+    assert_float_equal(with_mpp.padding.value, 3, 0);
+    assert_true(sf_run_params_set(&p, "fragment-downsample", "auto", NULL));
+    assert_true(sf_run_params_set(&p, "padding", "auto", NULL));
+    sf_run_params defaults;
+    sf_run_params_default(&defaults);
+    g_autofree char *a = params_json_text(&p);
+    g_autofree char *b = params_json_text(&defaults);
+    assert_string_equal(a, b);
+}
+
 static void test_bad_values_name_the_option(void **state)
 {
     (void)state;
@@ -266,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_values_round_trip_through_json),
         cmocka_unit_test(test_channel_names_match_core),
         cmocka_unit_test(test_auto_words),
+        cmocka_unit_test(test_fragment_and_padding_defaults),
         cmocka_unit_test(test_bad_values_name_the_option),
         cmocka_unit_test(test_alternatives_exclusive),
         cmocka_unit_test(test_stages),

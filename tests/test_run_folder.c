@@ -378,7 +378,8 @@ static void test_killed_at_every_step(void **state)
             assert_false(g_hash_table_contains(last, name));
         /* Nothing but the outputs is left in the slide folder. */
         g_autofree char *entries = test_dir_entries(dir);
-        assert_string_equal(entries, "boxes.jpg|fragments|manifest.json|mask.png|overview.jpg");
+        assert_string_equal(entries,
+                            "boxes.jpg|fragments|manifest.json|mask.png|overview.jpg|report.html");
     }
 }
 

@@ -84,15 +84,24 @@ typedef struct geometry {
     int width, height, level;
 } geometry;
 
+/* The fragment of a box that fits one tile: its resolution, read whole. */
 static geometry fragment(const sf_slide *slide, sf_target_kind kind, double value, int64_t w,
                          int64_t h)
 {
     sf_target target = {kind, value};
     sf_box box = {0, 0, w, h};
     geometry g = {0};
+    double ds = 0;
     GError *error = NULL;
-    if (!sf_fragment_geometry(slide, &target, &box, &g.width, &g.height, &g.level, &error))
+    if (!sf_fragment_resolution(slide, &target, &box, &ds, &g.level, &error))
         fail_msg("%s", error->message);
+    int rows, cols;
+    size_t n = 0;
+    g_autofree sf_tile *tiles = sf_tile_plan(&box, ds, SF_TILE_MAX, 0, &rows, &cols, &n);
+    assert_int_equal(n, 1);
+    test_assert_box(&tiles[0].level0, 0, 0, w, h);
+    g.width = tiles[0].width;
+    g.height = tiles[0].height;
     return g;
 }
 
@@ -139,18 +148,100 @@ static void test_fragment_refusals(void **state)
     g_autoptr(sf_slide) no_mpp = test_open_fixture_slide("boxes.tiff");
     sf_target mpp = {SF_TARGET_MPP, 1.0};
     sf_box box = {0, 0, 100, 100};
-    int w, h, level;
+    double ds;
+    int level;
     g_autoptr(GError) error = NULL;
-    assert_false(sf_fragment_geometry(no_mpp, &mpp, &box, &w, &h, &level, &error));
+    assert_false(sf_fragment_resolution(no_mpp, &mpp, &box, &ds, &level, &error));
     test_assert_error(error, SF_EXIT_USAGE, "does not record its resolution");
-    g_clear_error(&error);
-    /* Beyond JPEG's 65,535 px a side: the message gives the downsample
-     * that fits. */
-    g_autoptr(sf_slide) cmu = test_open_fixture_slide("cmu-1-small-region.svs");
-    sf_target full = {SF_TARGET_DOWNSAMPLE, 1};
-    sf_box wide = {0, 0, 70000, 10};
-    assert_false(sf_fragment_geometry(cmu, &full, &wide, &w, &h, &level, &error));
-    test_assert_error(error, SF_EXIT_USAGE, "--fragment-downsample 1.07");
+}
+
+/* ---- Tiles ------------------------------------------------------------------ */
+
+/* Every tile of a plan: within `tile` px a side, all of one size, in a
+ * grid whose first tile starts at the box's corner and last ends at the
+ * opposite one, neighbours overlapping by at least `overlap` fragment px
+ * (less one for rounding), together covering the box. */
+static void check_plan(const sf_box *box, double ds, int tile, int overlap)
+{
+    int rows = 0, cols = 0;
+    size_t n = 0;
+    g_autofree sf_tile *tiles = sf_tile_plan(box, ds, tile, overlap, &rows, &cols, &n);
+    assert_non_null(tiles);
+    assert_int_equal(n, (size_t)rows * cols);
+    int64_t shared = (int64_t)ceil(overlap * ds);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            const sf_tile *t = &tiles[r * cols + c];
+            assert_int_equal(t->row, r);
+            assert_int_equal(t->col, c);
+            if (t->width > tile || t->height > tile)
+                fail_msg("tile %d,%d is %dx%d, over %d", r, c, t->width, t->height, tile);
+            assert_int_equal(t->width, tiles[0].width);
+            assert_int_equal(t->level0.w, tiles[0].level0.w);
+            assert_int_equal(t->level0.h, tiles[0].level0.h);
+            assert_int_equal(t->width, (int)MAX(1, llround(t->level0.w / ds)));
+            if (c == 0)
+                assert_int_equal(t->level0.x, box->x);
+            if (c == cols - 1)
+                assert_int_equal(t->level0.x + t->level0.w, box->x + box->w);
+            if (r == 0)
+                assert_int_equal(t->level0.y, box->y);
+            if (r == rows - 1)
+                assert_int_equal(t->level0.y + t->level0.h, box->y + box->h);
+            if (c > 0) {
+                const sf_tile *left = &tiles[r * cols + c - 1];
+                int64_t common = left->level0.x + left->level0.w - t->level0.x;
+                if (common < shared - 1)
+                    fail_msg("tiles %d,%d and %d,%d share %" G_GINT64_FORMAT
+                             " level-0 px, expected %" G_GINT64_FORMAT,
+                             r, c - 1, r, c, common, shared);
+            }
+            if (r > 0) {
+                const sf_tile *up = &tiles[(r - 1) * cols + c];
+                assert_true(up->level0.y + up->level0.h - t->level0.y >= shared - 1);
+            }
+        }
+}
+
+static void test_tile_plan(void **state)
+{
+    (void)state;
+    /* Fits: one tile, the box itself. */
+    sf_box small = {10, 20, 3000, 2000};
+    int rows, cols;
+    size_t n;
+    g_autofree sf_tile *one = sf_tile_plan(&small, 1, 4096, 128, &rows, &cols, &n);
+    assert_int_equal(n, 1);
+    test_assert_box(&one[0].level0, 10, 20, 3000, 2000);
+    assert_int_equal(one[0].width, 3000);
+    /* A needle core, 29981 x 2076 at 1 µm/px on a 0.5 µm/px slide. */
+    sf_box core = {1000, 500, 29981, 2076};
+    g_autofree sf_tile *row = sf_tile_plan(&core, 2.004, 4096, 128, &rows, &cols, &n);
+    assert_int_equal(rows, 1);
+    assert_int_equal(cols, 4);
+    static const struct {
+        sf_box box;
+        double ds;
+        int tile, overlap;
+    } plans[] = {
+        {{1000, 500, 29981, 2076}, 2.004, 4096, 128}, {{0, 0, 70000, 10}, 1, 12000, 0},
+        {{7, 9, 100001, 99999}, 1.5, 4096, 200},      {{0, 0, 4097, 4096}, 1, 4096, 128},
+        {{3, 3, 12345, 6789}, 3.3, 64, 31},           {{0, 0, 50000, 40000}, 0.999999, 12000, 5999},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(plans); i++)
+        check_plan(&plans[i].box, plans[i].ds, plans[i].tile, plans[i].overlap);
+}
+
+/* More tiles than a slide may have: refused, not allocated. */
+static void test_tile_plan_bounded(void **state)
+{
+    (void)state;
+    sf_box huge = {0, 0, 10000000, 10000000};
+    int rows, cols;
+    size_t n = 0;
+    sf_tile *tiles = sf_tile_plan(&huge, 1, 64, 0, &rows, &cols, &n);
+    assert_null(tiles);
+    assert_true(n > SF_FRAGMENTS_MAX);
 }
 
 static void test_overview_geometry(void **state)
@@ -225,6 +316,8 @@ int main(void)
         cmocka_unit_test(test_fragment_targets),
         cmocka_unit_test(test_fragment_level_choice),
         cmocka_unit_test(test_fragment_refusals),
+        cmocka_unit_test(test_tile_plan),
+        cmocka_unit_test(test_tile_plan_bounded),
         cmocka_unit_test(test_overview_geometry),
         cmocka_unit_test(test_detect_params_from_microns),
         cmocka_unit_test(test_detect_params_without_mpp),

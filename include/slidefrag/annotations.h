@@ -275,12 +275,65 @@ void sf_slide_annotations_free(sf_slide_annotations *slide);
  * from what the export states. YOLO needs no pixel size: its fractions f
  * land on X + f * W. Annotations that cannot be placed become problems in
  * `set`. The annotations move out of `set` (set->annotations is empty
- * afterwards), so a large export is held once, not twice. Returns sf_slide_annotations* sorted by stem (free with
- * g_ptr_array_unref); *n_mapped counts the annotations placed.
- * Errors: SF_EXIT_USAGE for SF_OFFSET_BOUNDS without any manifest.
+ * afterwards), so a large export is held once, not twice. Returns sf_slide_annotations* sorted by
+ * stem (free with g_ptr_array_unref); *n_mapped counts the annotations placed. Errors:
+ * SF_EXIT_USAGE for SF_OFFSET_BOUNDS without any manifest.
  */
 GPtrArray *sf_annotations_map(sf_annotation_set *set, const sf_fragment_index *index,
                               sf_slide_offset offset, guint *n_mapped, GError **error);
+
+/*
+ * Joins what neighbouring fragments (tiles) share, on one mapped slide:
+ * pieces of one label drawn on two fragments that touch or overlap, which
+ * touch or overlap each other (within one fragment pixel) where the
+ * fragments meet, become one shape, the GEOS union of the pieces; a point
+ * drawn on two tiles' overlap stays once. Pieces on one fragment are left
+ * as drawn. Returns how many joined shapes there now are; *n_joined how
+ * many pieces went into them. sf_annotations_map calls it per slide.
+ */
+guint sf_annotations_join_seams(sf_slide_annotations *slide, guint *n_joined);
+
+/* ---- Annotations already on the slide ------------------------------------ */
+
+/* The slide a whole-slide annotation file names: "a.geojson", "a.json",
+ * "a.xml" and QuPath's "a.svs.geojson" all name slide "a". g_free it. */
+char *sf_annotation_file_stem(const char *path);
+
+/*
+ * Reads a file of level-0 annotations: QuPath GeoJSON (a FeatureCollection
+ * of Polygon, MultiPolygon, Point and LineString features, labelled by
+ * their classification), ASAP XML or Aperio ImageScope XML: what `map`
+ * writes, and what a lab has from an earlier round or a model. Its shapes
+ * join set->annotations in level-0 pixels with `image` the slide's stem
+ * (`stem`, or NULL for sf_annotation_file_stem of the path); axis-aligned
+ * four-corner outlines are rectangles. Problems and limits as for exports.
+ */
+gboolean sf_level0_read_path(sf_annotation_set *set, const char *path, const char *stem,
+                             GError **error);
+
+/* ---- Pre-annotation: level-0 shapes onto fragments ---------------------- */
+
+typedef enum {
+    SF_PREANNOTATE_COCO, /* one COCO JSON for every fragment: boxes and polygons */
+    SF_PREANNOTATE_VOC,  /* a Pascal VOC file per fragment: boxes */
+} sf_preannotate_format;
+
+/*
+ * Writes the level-0 shapes of `set` (their `image` a slide name) onto the
+ * fragments of `manifests` (sf_manifest*) as a Makesense.AI import: each
+ * shape is clipped to every fragment it reaches and put in that fragment's
+ * pixels, (x - X) * width / W. COCO: OUT/pre-annotations.json, boxes with
+ * their `bbox` and every area as a `segmentation` (Makesense imports
+ * either). VOC: OUT/<fragment>.xml with whole-pixel boxes (its importer
+ * reads integers); polygons are left out, said so. Points and lines
+ * cannot be imported into Makesense: left out, said so. `offset`
+ * SF_OFFSET_BOUNDS: the coordinates are minus openslide.bounds-x/y, as
+ * QuPath's. Notes and problems go into `set`; *n_written counts shapes
+ * written (one per fragment reached). Errors: SF_EXIT_OUTPUT.
+ */
+gboolean sf_preannotate_write(sf_annotation_set *set, GPtrArray *manifests,
+                              sf_preannotate_format format, sf_slide_offset offset,
+                              const char *out_dir, guint *n_written, GError **error);
 
 /* ---- Writing ----------------------------------------------------------- */
 

@@ -22,7 +22,7 @@ typedef struct sf_image {
     uint8_t *data;
     int width;
     int height;
-    int channels; /* 1 (mask, channel) or 3 (RGB) */
+    int channels;  /* 1 (mask, channel) or 3 (RGB) */
     size_t stride; /* bytes from one row to the next, >= width * channels */
 } sf_image;
 
@@ -36,7 +36,7 @@ typedef enum sf_status {
 /* ---- 1. Channel extraction ------------------------------------------- */
 
 typedef enum sf_channel {
-    SF_CHANNEL_RED,        /* the method's channel (BGR index 2) */
+    SF_CHANNEL_RED, /* the method's channel (BGR index 2) */
     SF_CHANNEL_GREEN,
     SF_CHANNEL_BLUE,
     SF_CHANNEL_GREY,       /* OpenCV COLOR_RGB2GRAY, bit-exact */
@@ -95,9 +95,8 @@ typedef enum sf_morph_op {
  * image is valid and left as is; a kernel side < 1 or iterations < 0 is
  * SF_ERR_INVALID, and 0 iterations copy src to dst.
  */
-sf_status sf_morphology(const sf_image *src, sf_image *dst, sf_morph_op op,
-                        sf_kernel_shape shape, int kernel_width, int kernel_height,
-                        int iterations);
+sf_status sf_morphology(const sf_image *src, sf_image *dst, sf_morph_op op, sf_kernel_shape shape,
+                        int kernel_width, int kernel_height, int iterations);
 
 /* ---- 4. Hole filling ------------------------------------------------- */
 
@@ -220,8 +219,7 @@ typedef struct sf_regions {
  * or sparse boxes; merge intersecting again. params NULL means the
  * defaults. On failure *out is left empty.
  */
-sf_status sf_find_regions(const sf_image *mask, const sf_region_params *params,
-                          sf_regions *out);
+sf_status sf_find_regions(const sf_image *mask, const sf_region_params *params, sf_regions *out);
 /* Frees the arrays and empties the struct (the caller owns it). */
 void sf_regions_clear(sf_regions *regions);
 

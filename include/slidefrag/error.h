@@ -11,14 +11,14 @@ GQuark sf_error_quark(void);
 /* Documented in README.md; keep the numbers stable, scripts depend on them. */
 typedef enum {
     SF_EXIT_OK = 0,
-    SF_EXIT_FAILURE = 1,      /* internal error, out of memory */
-    SF_EXIT_USAGE = 2,        /* bad command line or option value */
-    SF_EXIT_MISSING = 3,      /* an input file does not exist or cannot be read */
-    SF_EXIT_SLIDE_OPEN = 4,   /* not a slide OpenSlide can open */
-    SF_EXIT_SLIDE_READ = 5,   /* the slide opened but its pixels cannot be read */
-    SF_EXIT_OUTPUT = 6,       /* an output cannot be written */
-    SF_EXIT_SOME_FAILED = 7,  /* several inputs: at least one failed, others done */
-    SF_EXIT_BAD_INPUT = 8,    /* malformed annotation, manifest or truth file */
+    SF_EXIT_FAILURE = 1,     /* internal error, out of memory */
+    SF_EXIT_USAGE = 2,       /* bad command line or option value */
+    SF_EXIT_MISSING = 3,     /* an input file does not exist or cannot be read */
+    SF_EXIT_SLIDE_OPEN = 4,  /* not a slide OpenSlide can open */
+    SF_EXIT_SLIDE_READ = 5,  /* the slide opened but its pixels cannot be read */
+    SF_EXIT_OUTPUT = 6,      /* an output cannot be written */
+    SF_EXIT_SOME_FAILED = 7, /* several inputs: at least one failed, others done */
+    SF_EXIT_BAD_INPUT = 8,   /* malformed annotation, manifest or truth file */
 } sf_exit_status;
 
 /* The exit status an error stands for: its code in SF_ERROR, else

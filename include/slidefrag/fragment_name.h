@@ -16,8 +16,8 @@ G_BEGIN_DECLS
  * occurrence is used. Returns FALSE when the name does not have that form or
  * a number is out of range (w, h must be > 0; x, y >= 0).
  */
-gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y,
-                                int64_t *w, int64_t *h);
+gboolean sf_fragment_name_parse(const char *name, char **stem, int64_t *x, int64_t *y, int64_t *w,
+                                int64_t *h);
 /* The fragment file name for a slide stem and level-0 box (".jpg"). */
 char *sf_fragment_name_format(const char *stem, int64_t x, int64_t y, int64_t w, int64_t h);
 /* Whether `name` is exactly the name sf_fragment_name_format gives for a
@@ -36,10 +36,15 @@ gboolean sf_fragment_name_is_of(const char *name, const char *stem);
  * before it writes anything, map before it maps an image.
  */
 #define SF_STEM_MAX_BYTES 150
-/* FALSE with SF_EXIT_USAGE "'<stem>' cannot name ...: <why>" when `stem`
- * breaks the rule. */
+/* A slide's name in its outputs: its stem, or the stem and "-<8 hex
+ * digits>" when several slides share it (sf_run_output_dirs). */
+#define SF_NAME_MAX_BYTES (SF_STEM_MAX_BYTES + 9)
+/* FALSE with SF_EXIT_USAGE "'<stem>' cannot name ...: <why>" when a slide's
+ * `stem` breaks the rule. */
 gboolean sf_stem_check(const char *stem, GError **error);
-/* The same, without a message. */
-gboolean sf_slide_stem_is_safe(const char *stem);
+/* Whether a name (a stem, perhaps with its suffix: at most
+ * SF_NAME_MAX_BYTES) can name a slide's outputs; map checks the names in
+ * fragment names with it. */
+gboolean sf_slide_stem_is_safe(const char *name);
 
 G_END_DECLS

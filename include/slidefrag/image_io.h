@@ -33,8 +33,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_output, sf_output_abort)
 char *sf_output_temp_target(const char *name);
 
 /* Writes `length` bytes atomically. */
-gboolean sf_write_file_atomic(const char *path, const void *data, size_t length,
-                              GError **error);
+gboolean sf_write_file_atomic(const char *path, const void *data, size_t length, GError **error);
 
 /* ---- JPEG (libjpeg-turbo scanline API) ------------------------------- */
 
@@ -63,17 +62,27 @@ gboolean sf_jpeg_row_sink(const uint8_t *rows, int first_row, int n_rows, void *
                           GError **error);
 
 /* Whole-buffer convenience: channels 1 (grey) or 3 (RGB), stride in bytes. */
-gboolean sf_jpeg_save(const char *path, const uint8_t *pixels, int width, int height,
-                      int channels, size_t stride, int quality, GError **error);
+gboolean sf_jpeg_save(const char *path, const uint8_t *pixels, int width, int height, int channels,
+                      size_t stride, int quality, GError **error);
 
 /* Decodes a JPEG file to RGB (channels = 3); g_free the result. */
 uint8_t *sf_jpeg_load(const char *path, int *width, int *height, GError **error);
 
+/* A JPEG file as RGB no larger than max_side on its longer side (the aspect
+ * kept), decoded at 1/2, 1/4 or 1/8 where that suffices and area-averaged:
+ * a thumbnail of a large fragment without decoding it whole. g_free it. */
+uint8_t *sf_jpeg_load_thumbnail(const char *path, int max_side, int *width, int *height,
+                                GError **error);
+
+/* Encodes pixels (channels 1 or 3) as a JPEG in memory; g_free the bytes. */
+uint8_t *sf_jpeg_encode(const uint8_t *pixels, int width, int height, int channels, size_t stride,
+                        int quality, size_t *length, GError **error);
+
 /* ---- PNG (libpng) ---------------------------------------------------- */
 
 /* channels 1 (grey) or 3 (RGB). */
-gboolean sf_png_save(const char *path, const uint8_t *pixels, int width, int height,
-                     int channels, size_t stride, GError **error);
+gboolean sf_png_save(const char *path, const uint8_t *pixels, int width, int height, int channels,
+                     size_t stride, GError **error);
 
 /* Loads any 8-bit PNG converted to `channels` (1: grey as libpng computes it,
  * only exact for grey input; 3: RGB, alpha dropped). g_free the result,

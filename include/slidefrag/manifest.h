@@ -31,6 +31,17 @@ typedef struct sf_manifest_region {
     double tissue_fraction;     /* of the overview box */
     double fragment_downsample; /* level-0 pixels per fragment pixel */
     int fragment_level;         /* the pyramid level read */
+    /* The region of tissue this fragment is a tile of ("tissue" in the
+     * file, one entry per region): has_tissue FALSE in manifests written
+     * before tiles, where every fragment is a whole region. */
+    gboolean has_tissue;
+    int tissue;        /* its id, the same for every tile of one region */
+    int row, col;      /* this tile's place in the region's grid */
+    int rows, cols;    /* the grid */
+    int overlap;       /* fragment px neighbouring tiles share, at least */
+    double tissue_downsample; /* the resolution of its tiles, level-0 px per fragment px */
+    sf_box detected;   /* the region on level 0 before padding: what eval scores */
+    sf_box tissue_box; /* the region on level 0 with padding: what its tiles cover */
 } sf_manifest_region;
 
 typedef struct sf_manifest_level {
@@ -50,12 +61,18 @@ typedef struct sf_manifest_timings {
     double open, overview, detect, write, fragments, total; /* seconds */
 } sf_manifest_timings;
 
+/* An object the detector found and did not keep. */
+typedef struct sf_manifest_rejected {
+    sf_box box;   /* overview pixels; w = 0 when the manifest gives none */
+    char *reason; /* its "reason", else the whole entry as JSON text */
+} sf_manifest_rejected;
+
 typedef struct sf_manifest {
-    char *path;                 /* the manifest file read (NULL when built) */
-    char *tool_version;         /* optional */
+    char *path;         /* the manifest file read (NULL when built) */
+    char *tool_version; /* optional */
     char *slide_path, *slide_name, *vendor;
-    int64_t width, height;      /* level 0 */
-    double mpp_x, mpp_y;        /* 0 when unknown */
+    int64_t width, height; /* level 0 */
+    double mpp_x, mpp_y;   /* 0 when unknown */
     gboolean has_bounds;
     int64_t bounds_x, bounds_y, bounds_width, bounds_height;
     sf_manifest_region *regions;
@@ -73,6 +90,13 @@ typedef struct sf_manifest {
     JsonNode *params; /* the "params" object, as run --params reads it; NULL when missing */
     int threshold;    /* -1 when missing */
     sf_manifest_timings timings;
+    /* Optional, what the report shows (docs/report.md): */
+    sf_box *components; /* the mask's connected components, overview pixels */
+    size_t n_components;
+    JsonNode *detection;            /* the detector's decisions by name; NULL when missing */
+    char **warnings;                /* NULL-terminated; NULL when missing */
+    sf_manifest_rejected *rejected; /* what the detector found and did not keep */
+    size_t n_rejected;
 } sf_manifest;
 
 /* Errors: SF_EXIT_MISSING (cannot read), SF_EXIT_BAD_INPUT (not a
@@ -108,6 +132,11 @@ gboolean sf_manifest_is_of_slide(const sf_manifest *manifest, const char *slide_
 /* Whether the file at `path` is still the one the manifest recorded (same
  * size and modification time); FALSE when it records none. */
 gboolean sf_manifest_file_unchanged(const sf_manifest *manifest, const char *path);
+
+/* The boxes where the manifest says tissue is, on level 0: each region's
+ * detected box (before padding, one per region however many tiles cut it)
+ * when the manifest has them, else each fragment's box. What eval scores. */
+GArray *sf_manifest_tissue_boxes(const sf_manifest *manifest);
 
 /* A slide as `info --json` describes it: its path, the members the
  * manifest's "slide" object holds after its name and stamp, and its

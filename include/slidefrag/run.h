@@ -44,8 +44,14 @@ typedef struct sf_run_params {
     bool min_area_default;
     double min_area_fraction;
     double min_tissue_fraction;
-    sf_measure padding;
-    int threads; /* fragment workers within one slide */
+    sf_measure padding; /* overview px or µm around each region's fragments */
+    bool padding_default;
+    /* The fragment target was not given: SF_FRAGMENT_MPP_DEFAULT, or on a
+     * slide without µm/px SF_FRAGMENT_MAX_SIZE_NO_MPP. */
+    bool fragment_default;
+    int tile;           /* longest side of a fragment, fragment px */
+    sf_measure overlap; /* between neighbouring tiles: fragment px, or µm */
+    int threads;        /* fragment workers within one slide */
 } sf_run_params;
 
 /* Regions smaller than this are dropped by default: tissue fragments of a
@@ -53,6 +59,33 @@ typedef struct sf_run_params {
 #define SF_MIN_AREA_DEFAULT_UM2 5000.0
 /* The fallback on slides that do not record µm/px: 1/10000 of the overview. */
 #define SF_MIN_AREA_FRACTION_NO_MPP 0.0001
+
+/* Fragments: about 1 µm/px by default, a 10x view; on slides that do not
+ * record µm/px, the finest resolution whose longest side fits 4096 px. */
+#define SF_FRAGMENT_MPP_DEFAULT 1.0
+#define SF_FRAGMENT_MAX_SIZE_NO_MPP 4096
+/*
+ * Tiles. Measured with the real Makesense.AI in Chromium: in a 1600 x 1000
+ * window its zoom (at most 4x the fitted view) shows images up to about
+ * 3,500 px long at 1:1; it stays smooth up to about 144 MP, freezes for
+ * seconds on every action past about 200 MP, and silently fails to load
+ * an image over 65,500 px a side or 536,870,911 px in area. A region larger
+ * than a tile is cut into overlapping tiles of at most SF_TILE_MAX a side:
+ * 12000^2 = 144 MP, so no option can make a fragment the app cannot take.
+ */
+#define SF_TILE_DEFAULT 4096
+#define SF_TILE_MIN 64
+#define SF_TILE_MAX 12000
+/* Neighbouring tiles share this many fragment pixels by default (128 µm
+ * at 1 µm/px): a cell cut by one seam is whole in the other tile. */
+#define SF_OVERLAP_DEFAULT_PX 128
+/* A slide yields at most this many fragments (a whole 100,000 px slide at
+ * level 0 in 4096 px tiles is about 600). */
+#define SF_FRAGMENTS_MAX 100000
+/* The default margin around each region's fragments: 20 µm of glass, or
+ * one overview pixel on slides that do not record µm/px. */
+#define SF_PADDING_DEFAULT_UM 20.0
+#define SF_PADDING_NO_MPP_PX 1.0
 
 void sf_run_params_default(sf_run_params *params);
 
@@ -134,11 +167,46 @@ void sf_run_result_clear(sf_run_result *result);
 
 /*
  * Processes one slide into `output_dir` (created; the caller picks a folder
- * per slide). Every file is written under a temporary name and renamed when
- * complete, the manifest last. Errors carry an sf_exit_status.
+ * per slide, sf_run_output_dirs): overview, mask, boxes figure, fragments,
+ * report.html and the manifest. Fragments are named after the folder:
+ * fragments/<folder name>__x<X>_y<Y>_w<W>_h<H>.jpg, one per tile of each
+ * region. Every file is written under a temporary name and renamed when
+ * complete, the manifest last, once the folder holds exactly what it lists.
+ * Errors carry an sf_exit_status.
  */
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error);
+
+/* ---- Progress ------------------------------------------------------------ */
+
+/* The stages of a run, in their order. */
+typedef enum {
+    SF_RUN_OPENING,
+    SF_RUN_READING_OVERVIEW,
+    SF_RUN_FINDING_TISSUE,
+    SF_RUN_WRITING_OVERVIEW, /* overview, mask and boxes figure */
+    SF_RUN_CUTTING_FRAGMENTS,
+    SF_RUN_WRITING_REPORT,
+    SF_RUN_WRITING_MANIFEST,
+} sf_run_stage;
+
+/* "opening the slide", "cutting fragments", ... */
+const char *sf_run_stage_text(sf_run_stage stage);
+
+typedef struct sf_run_progress {
+    sf_run_stage stage;
+    int fragments_done, n_fragments; /* known from SF_RUN_CUTTING_FRAGMENTS on */
+    int64_t rows_done, n_rows;       /* fragment rows written, all fragments together */
+} sf_run_progress;
+
+/* Told at the start of every stage and as fragment rows are written. Calls
+ * never overlap, but may come from the run's threads: keep it quick. */
+typedef void (*sf_run_progress_fn)(const sf_run_progress *progress, void *user_data);
+
+/* sf_run_slide, telling `progress` (may be NULL) how it goes. */
+gboolean sf_run_slide_progress(const char *slide_path, const char *output_dir,
+                               const sf_run_params *params, sf_run_progress_fn progress,
+                               void *user_data, sf_run_result *result, GError **error);
 
 /*
  * The output folder of each slide under out_root, as `run` and `batch` name

@@ -64,8 +64,7 @@ const char *sf_slide_quickhash(const sf_slide *slide); /* may be NULL */
 /* openslide.background-color as RGB, white when absent. */
 void sf_slide_background(const sf_slide *slide, uint8_t rgb[3]);
 /* openslide.bounds-{x,y,width,height}; FALSE when the slide has none. */
-gboolean sf_slide_bounds(const sf_slide *slide, int64_t *x, int64_t *y, int64_t *w,
-                         int64_t *h);
+gboolean sf_slide_bounds(const sf_slide *slide, int64_t *x, int64_t *y, int64_t *w, int64_t *h);
 
 /*
  * The level to read for a wanted downsample: the largest downsample not above
@@ -97,8 +96,8 @@ void sf_slide_wake_helpers(sf_slide *slide);
 /* Receives output rows as they are produced: `rows` holds n_rows rows of
  * width*3 bytes (RGB, tightly packed) starting at output row first_row.
  * Return FALSE with error set to stop. */
-typedef gboolean (*sf_row_sink)(const uint8_t *rows, int first_row, int n_rows,
-                                void *user_data, GError **error);
+typedef gboolean (*sf_row_sink)(const uint8_t *rows, int first_row, int n_rows, void *user_data,
+                                GError **error);
 
 /*
  * Reads the level-0 rectangle (x, y, w, h) and area-averages it to exactly
@@ -117,8 +116,7 @@ gboolean sf_slide_read_scaled(sf_slide *slide, int level, int64_t x, int64_t y, 
 
 /* Convenience for small outputs (overviews): the whole result in one
  * g_malloc'ed RGB buffer of out_width*out_height*3 bytes. */
-uint8_t *sf_slide_read_scaled_buffer(sf_slide *slide, int level, int64_t x, int64_t y,
-                                     int64_t w, int64_t h, int out_width, int out_height,
-                                     GError **error);
+uint8_t *sf_slide_read_scaled_buffer(sf_slide *slide, int level, int64_t x, int64_t y, int64_t w,
+                                     int64_t h, int out_width, int out_height, GError **error);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "run/run_internal.h"
 #include "slidefrag/batch.h"
 #include "slidefrag/error.h"
+#include "slidefrag/report.h"
 
 typedef struct batch {
     sf_batch_workers *workers;
@@ -49,16 +50,28 @@ static void run_slide_task(gpointer data, gpointer user_data)
     g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, on_slide_done, report, g_free);
 }
 
+/* OUTDIR/report.html: the summary's rows, linking to each slide's page. */
+static gboolean write_report(const char *out_root, GPtrArray *items, GError **error)
+{
+    g_autofree sf_report_row *rows = g_new0(sf_report_row, MAX(items->len, 1));
+    for (guint i = 0; i < items->len; i++) {
+        const sf_batch_item *item = g_ptr_array_index(items, i);
+        rows[i] = (sf_report_row){item->path, sf_batch_item_folder(item),
+                                  sf_batch_status_name(item->status), item->error, item->seconds};
+    }
+    return sf_report_write_index(out_root, rows, items->len, error);
+}
+
 static void stop(batch *b, int signal)
 {
     if (b->stop_signal) {
         /* A second interruption: the user will not wait any longer. */
-        sf_batch_workers_stop(b->workers, SIGKILL);
+        sf_batch_workers_stop(b->workers, b->stop_signal, SIGKILL);
         return;
     }
     b->stop_signal = signal;
     sf_progress_interrupt(b->progress, signal);
-    sf_batch_workers_stop(b->workers, SIGTERM);
+    sf_batch_workers_stop(b->workers, signal, SIGTERM);
 }
 
 static gboolean on_sigint(gpointer data)
@@ -185,6 +198,12 @@ static int run_items(const sf_batch_options *o, const char *out_root, const sf_r
         fprintf(stderr, "slidefrag batch: %s\n", error->message);
         if (code == SF_EXIT_OK)
             code = sf_exit_code(error);
+    }
+    g_autoptr(GError) report_error = NULL;
+    if (!write_report(out_root, items, &report_error)) {
+        fprintf(stderr, "slidefrag batch: %s\n", report_error->message);
+        if (code == SF_EXIT_OK)
+            code = sf_exit_code(report_error);
     }
     sf_progress_end(b.progress, summary_written ? summary_path : NULL, code);
 

@@ -55,6 +55,10 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
 
 /* ---- summary.c --------------------------------------------------------- */
 
+/* The item's output folder, or NULL when it was never written (a slide
+ * that failed before creating it, or never started). */
+const char *sf_batch_item_folder(const sf_batch_item *item);
+
 /* Writes OUTDIR/summary.json and summary.csv atomically, one row per item in
  * the order given. On failure neither is left, not even an earlier one. */
 gboolean sf_batch_write_summary(const char *out_root, sf_batch_item *const *items, guint n_items,
@@ -68,8 +72,10 @@ typedef struct sf_batch_workers sf_batch_workers;
 /* params: sf_run_params_to_json of the parameters, passed to every child. */
 sf_batch_workers *sf_batch_workers_new(const char *exe, JsonNode *params, int threads);
 void sf_batch_workers_free(sf_batch_workers *workers);
-/* Stops launching and sends `signal` to every running child. Thread-safe. */
-void sf_batch_workers_stop(sf_batch_workers *workers, int signal);
+/* Stops launching and sends `signal` to every running child, because the
+ * batch received `cause` (SIGINT, SIGTERM), which the children stopped
+ * this way are said to be stopped by. Thread-safe. */
+void sf_batch_workers_stop(sf_batch_workers *workers, int cause, int signal);
 gboolean sf_batch_workers_stopping(sf_batch_workers *workers);
 
 /* Runs one slide in a child process and fills in the item's status, error,

@@ -56,7 +56,7 @@ static guint n_processed(const sf_progress *progress)
 static void emit_json(JsonBuilder *b)
 {
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *line = json_to_string(root, FALSE);
+    g_autofree char *line = sf_json_text(root, FALSE);
     fprintf(stderr, "%s\n", line);
     fflush(stderr);
 }
@@ -151,7 +151,7 @@ static void slide_json(const sf_progress *progress, const sf_batch_item *item)
         sf_json_add_int(b, "fragments", item->n_fragments);
     }
     sf_json_add_double(b, "seconds", item->seconds);
-    sf_json_add_string(b, "output", item->output_dir);
+    sf_json_add_string(b, "output", sf_batch_item_folder(item));
     if (item->note)
         sf_json_add_string(b, "note", item->note);
     json_builder_end_object(b);

@@ -32,8 +32,9 @@ gboolean sf_batch_is_done(const char *output_dir, const char *slide_path, JsonNo
     g_autoptr(JsonNode) resolved_json = sf_run_params_to_json(&resolved);
     if (!json_node_equal(manifest->params, resolved_json))
         return FALSE;
-    /* Every region of a manifest has its fragment. */
-    *n_regions = (int)manifest->n_regions;
+    /* Regions of tissue, each cut into one or more fragments. */
+    g_autoptr(GArray) tissue = sf_manifest_tissue_boxes(manifest);
+    *n_regions = (int)tissue->len;
     *n_fragments = (int)manifest->n_regions;
     return TRUE;
 }

@@ -33,6 +33,11 @@ void sf_batch_item_free(sf_batch_item *item)
     g_free(item);
 }
 
+const char *sf_batch_item_folder(const sf_batch_item *item)
+{
+    return g_file_test(item->output_dir, G_FILE_TEST_IS_DIR) ? item->output_dir : NULL;
+}
+
 /* Counts are known only for slides whose manifest exists. */
 static gboolean has_counts(const sf_batch_item *item)
 {
@@ -75,7 +80,7 @@ static char *summary_json(const char *out_root, sf_batch_item *const *items, gui
         else
             json_builder_add_null_value(b);
         sf_json_add_double(b, "seconds", item->seconds);
-        sf_json_add_string(b, "output", item->output_dir);
+        sf_json_add_string(b, "output", sf_batch_item_folder(item));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -120,10 +125,9 @@ static char *summary_csv(sf_batch_item *const *items, guint n_items)
             g_string_append_printf(out, "%d,%d", item->n_regions, item->n_fragments);
         else
             g_string_append_c(out, ',');
-        char seconds[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append_printf(out, ",%s,",
-                               g_ascii_formatd(seconds, sizeof seconds, "%.3f", item->seconds));
-        csv_field(out, item->output_dir);
+        char seconds[SF_NUMBER_TEXT_SIZE];
+        g_string_append_printf(out, ",%s,", sf_number_text(seconds, item->seconds));
+        csv_field(out, sf_batch_item_folder(item));
         g_string_append(out, "\r\n");
     }
     return g_string_free(out, FALSE);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "io/json_read.h"
 #include "io/json_safe.h"
 #include "run/run_internal.h"
 #include "slidefrag/batch.h"
@@ -26,6 +27,7 @@ struct sf_batch_workers {
     char *threads;
     GMutex lock;
     gboolean stopping;  /* under lock */
+    int cause;          /* the signal the batch was stopped by, under lock */
     GPtrArray *running; /* GSubprocess, under lock */
 };
 
@@ -34,7 +36,7 @@ sf_batch_workers *sf_batch_workers_new(const char *exe, JsonNode *params, int th
     sf_batch_workers *workers = g_new0(sf_batch_workers, 1);
     workers->exe = g_strdup(exe);
     workers->params = json_node_copy(params);
-    workers->params_json = json_to_string(params, FALSE);
+    workers->params_json = sf_json_text(params, FALSE);
     workers->threads = g_strdup_printf("%d", threads);
     g_mutex_init(&workers->lock);
     workers->running = g_ptr_array_new_with_free_func(g_object_unref);
@@ -54,10 +56,12 @@ void sf_batch_workers_free(sf_batch_workers *workers)
     g_free(workers);
 }
 
-void sf_batch_workers_stop(sf_batch_workers *workers, int signal)
+void sf_batch_workers_stop(sf_batch_workers *workers, int cause, int signal)
 {
     g_mutex_lock(&workers->lock);
     workers->stopping = TRUE;
+    if (!workers->cause)
+        workers->cause = cause;
     for (guint i = 0; i < workers->running->len; i++)
         g_subprocess_send_signal(g_ptr_array_index(workers->running, i), signal);
     g_mutex_unlock(&workers->lock);
@@ -173,7 +177,7 @@ char *sf_batch_answer_line(const sf_run_result *result, const GError *error)
     }
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
+    return sf_json_text(root, FALSE);
 }
 
 /* Reads the child's JSON answer (sf_batch_answer_line) into the item;
@@ -183,10 +187,8 @@ static gboolean read_answer(sf_batch_item *item, GBytes *out)
     g_autofree char *line = last_line(out);
     if (!line)
         return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, line, -1, NULL))
-        return FALSE;
-    JsonNode *root = json_parser_get_root(parser);
+    g_autoptr(JsonNode) root =
+        sf_json_parse("child answer", line, strlen(line), SF_JSON_MAX_FILE_VALUES, NULL);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root))
         return FALSE;
     JsonObject *answer = json_node_get_object(root);
@@ -221,8 +223,13 @@ static void classify(sf_batch_workers *workers, sf_batch_item *item, GSubprocess
                 item->status = SF_BATCH_OK;
                 return;
             }
+            /* It got SIGTERM from the batch, but what stopped it is what
+             * stopped the batch: Ctrl-C is SIGINT. */
+            g_mutex_lock(&workers->lock);
+            int cause = workers->cause ? workers->cause : sig;
+            g_mutex_unlock(&workers->lock);
             item->status = SF_BATCH_INTERRUPTED;
-            item->error = g_strdup_printf("stopped by %s", sf_batch_signal_name(sig));
+            item->error = g_strdup_printf("stopped by %s", sf_batch_signal_name(cause));
             return;
         }
         g_autofree char *tail = last_line(err);

@@ -184,7 +184,7 @@ static char *to_json(GArray *results, const sf_score *total, const sf_score_para
     json_builder_end_array(b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    return json_to_string(root, TRUE);
+    return sf_json_text(root, TRUE);
 }
 
 /* ---- Table ---------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "slidefrag/error.h"
+#include "slidefrag/json.h"
 #include "slidefrag/manifest.h"
 #include "slidefrag/run.h"
 #include "slidefrag/slide.h"
@@ -53,7 +54,7 @@ static void print_formats(gboolean json)
         return;
     }
     g_autoptr(JsonNode) root = sf_slide_formats_json();
-    g_autofree char *text = json_to_string(root, TRUE);
+    g_autofree char *text = sf_json_text(root, TRUE);
     printf("%s\n", text);
 }
 
@@ -93,7 +94,7 @@ int sf_cmd_info(int argc, char **argv)
     }
     if (json) {
         g_autoptr(JsonNode) root = sf_slide_info_json(slide);
-        g_autofree char *text = json_to_string(root, TRUE);
+        g_autofree char *text = sf_json_text(root, TRUE);
         printf("%s\n", text);
     } else {
         print_text(slide);

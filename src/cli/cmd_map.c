@@ -11,7 +11,11 @@
 #include "slidefrag/annotations.h"
 #include "slidefrag/error.h"
 
-#define PROGRAM "slidefrag map"
+/* "slidefrag map" or "slidefrag pre-annotate", as main named it. */
+static const char *program(void)
+{
+    return g_get_prgname() ? g_get_prgname() : "slidefrag map";
+}
 /* Messages printed per kind of problem; the rest are only counted. */
 #define MAX_MESSAGES_PER_REASON 20
 
@@ -56,13 +60,13 @@ static void options_clear(options *o)
 static int fail(const GError *error)
 {
     g_autofree char *message = sf_message_safe(error->message);
-    fprintf(stderr, PROGRAM ": %s\n", message);
+    fprintf(stderr, "%s: %s\n", program(), message);
     return sf_exit_code(error);
 }
 
 static int usage_error(const char *message)
 {
-    fprintf(stderr, PROGRAM ": %s (see 'slidefrag map --help')\n", message);
+    fprintf(stderr, "%s: %s (see '%s --help')\n", program(), message, program());
     return SF_EXIT_USAGE;
 }
 
@@ -72,7 +76,7 @@ static void print_problems(const sf_annotation_set *set)
     for (guint i = 0; i < set->problems->len; i++) {
         const sf_annotation_problem *p = set->problems->pdata[i];
         if (shown[p->reason] < MAX_MESSAGES_PER_REASON && p->n_problems == 1) {
-            fprintf(stderr, PROGRAM ": %s\n", p->message);
+            fprintf(stderr, "%s: %s\n", program(), p->message);
             shown[p->reason]++;
         } else {
             hidden[p->reason] += p->n_problems;
@@ -80,7 +84,7 @@ static void print_problems(const sf_annotation_set *set)
     }
     for (int r = 0; r < SF_SKIP_N_REASONS; r++)
         if (hidden[r])
-            fprintf(stderr, PROGRAM ": ... and %u more '%s' problems\n", hidden[r],
+            fprintf(stderr, "%s: ... and %u more '%s' problems\n", program(), hidden[r],
                     sf_skip_reason_text((sf_skip_reason)r));
 }
 
@@ -103,7 +107,7 @@ static void print_summary(const sf_annotation_set *set, guint n_mapped)
         }
     if (strcmp(sep, " (") != 0)
         g_string_append_c(s, ')');
-    fprintf(stderr, PROGRAM ": %s\n", s->str);
+    fprintf(stderr, "%s: %s\n", program(), s->str);
     g_string_free(s, TRUE);
 }
 
@@ -172,8 +176,10 @@ static int run(options *o, int n_exports, char **exports)
         /* A readme or a zip of pictures: no export at all, not an empty
          * one (which says so and maps nothing, exit 0). */
         print_problems(set);
-        fprintf(stderr, PROGRAM ": no Makesense export (YOLO, VOC, CSV, COCO or VGG) in what was "
-                                "given: nothing mapped\n");
+        fprintf(stderr,
+                "%s: no Makesense export (YOLO, VOC, CSV, COCO or VGG) in what was "
+                "given: nothing mapped\n",
+                program());
         return SF_EXIT_BAD_INPUT;
     }
     guint n_mapped = 0;
@@ -184,7 +190,7 @@ static int run(options *o, int n_exports, char **exports)
     gboolean errors = sf_annotation_set_has_errors(set);
     if (o->strict && errors) {
         print_summary(set, n_mapped);
-        fprintf(stderr, PROGRAM ": --strict: nothing written\n");
+        fprintf(stderr, "%s: --strict: nothing written\n", program());
         return SF_EXIT_BAD_INPUT;
     }
     if (!write_slides(slides, format, o->output, &error))
@@ -229,4 +235,93 @@ int sf_cmd_map(int argc, char **argv)
     int status = run(&o, argc - 1, argv + 1);
     options_clear(&o);
     return status;
+}
+
+/* ---- pre-annotate: level-0 annotations out to the fragments ---------------- */
+
+static const char preannotate_description[] =
+    "ANNOTATIONS are level-0 annotations a lab already has: QuPath GeoJSON, ASAP XML\n"
+    "or Aperio ImageScope XML (what 'slidefrag map' writes). Each shape is clipped\n"
+    "to every fragment of the manifests it reaches and put in that fragment's pixels,\n"
+    "as a Makesense.AI import: pathologists correct them instead of starting from\n"
+    "nothing, and 'slidefrag map' brings the corrected set home.\n"
+    "\n"
+    "--to coco (default) writes OUT/pre-annotations.json, boxes and polygons: in\n"
+    "Makesense, open the project with the fragments, then Actions > Import\n"
+    "annotations > COCO JSON. --to voc writes OUT/<fragment>.xml per fragment, boxes\n"
+    "only (Makesense reads VOC coordinates as whole pixels). Points and lines cannot\n"
+    "be imported into Makesense and are left out.\n"
+    "\n"
+    "A file names its slide ('a.geojson', 'a.xml', QuPath's 'a.svs.geojson'); with a\n"
+    "single --manifest every file is that slide's.\n"
+    "\n"
+    "Exit status: 0 all written, 7 some skipped, 8 bad input (nothing written),\n"
+    "2 usage, 3 missing input, 6 output error, 1 out of memory.";
+
+int sf_cmd_preannotate(int argc, char **argv)
+{
+    g_autofree char *output = NULL, *to = NULL, *slide_offset = NULL;
+    g_auto(GStrv) manifest_paths = NULL;
+    GOptionEntry entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+         "Folder for the Makesense import (created)", "OUT"},
+        {"manifest", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &manifest_paths,
+         "The manifest.json of the fragments (repeat for several slides)", "FILE"},
+        {"to", 't', 0, G_OPTION_ARG_STRING, &to,
+         "coco (boxes and polygons, default) or voc (boxes)", "FORMAT"},
+        {"slide-offset", 0, 0, G_OPTION_ARG_STRING, &slide_offset,
+         "none (default): full level-0 coordinates; bounds: minus openslide.bounds-x/y, as "
+         "QuPath shows cropped slides",
+         "bounds|none"},
+        {NULL},
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(
+        "ANNOTATIONS... - put level-0 annotations on fragments as a Makesense.AI import");
+    g_option_context_add_main_entries(context, entries, NULL);
+    g_option_context_set_description(context, preannotate_description);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(context, &argc, &argv, &error))
+        return usage_error(error->message);
+    sf_preannotate_format format = SF_PREANNOTATE_COCO;
+    if (to && !g_ascii_strcasecmp(to, "voc"))
+        format = SF_PREANNOTATE_VOC;
+    else if (to && g_ascii_strcasecmp(to, "coco") != 0)
+        return usage_error("--to must be coco or voc");
+    sf_slide_offset offset = SF_OFFSET_NONE;
+    if (slide_offset && !g_strcmp0(slide_offset, "bounds"))
+        offset = SF_OFFSET_BOUNDS;
+    else if (slide_offset && g_strcmp0(slide_offset, "none") != 0)
+        return usage_error("--slide-offset must be bounds or none");
+    if (argc < 2)
+        return usage_error("no ANNOTATIONS given");
+    if (!output)
+        return usage_error("-o OUT is required");
+    if (!manifest_paths)
+        return usage_error("--manifest is required: the fragments are in it");
+
+    g_autoptr(GPtrArray) manifests =
+        g_ptr_array_new_with_free_func((GDestroyNotify)sf_manifest_free);
+    for (char **p = manifest_paths; *p; p++) {
+        sf_manifest *manifest = sf_manifest_load(*p, &error);
+        if (!manifest)
+            return fail(error);
+        g_ptr_array_add(manifests, manifest);
+    }
+    const char *only_slide =
+        manifests->len == 1 ? ((const sf_manifest *)manifests->pdata[0])->slide_name : NULL;
+    g_autoptr(sf_annotation_set) set = sf_annotation_set_new();
+    for (int i = 1; i < argc; i++)
+        if (!sf_level0_read_path(set, argv[i], only_slide, &error))
+            return fail(error);
+    guint n_read = set->annotations->len, n_written = 0;
+    if (!sf_preannotate_write(set, manifests, format, offset, output, &n_written, &error))
+        return fail(error);
+    print_problems(set);
+    g_autofree char *written =
+        n_written ? g_strdup_printf(" into %s", output) : g_strdup(": nothing written");
+    fprintf(stderr, "%s: %u shapes read, %u written on fragments%s\n", program(), n_read, n_written,
+            written);
+    if (!sf_annotation_set_has_errors(set))
+        return SF_EXIT_OK;
+    return n_written > 0 ? SF_EXIT_SOME_FAILED : SF_EXIT_BAD_INPUT;
 }

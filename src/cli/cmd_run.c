@@ -4,7 +4,9 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
+#include "cli/run_progress.h"
 #include "slidefrag/error.h"
+#include "slidefrag/report.h"
 #include "slidefrag/run.h"
 
 static int usage_error(GOptionContext *context, const char *message)
@@ -52,20 +54,50 @@ int sf_cmd_run(int argc, char **argv)
     int n_failed = 0, last_code = SF_EXIT_OK;
     g_auto(GStrv) dirs =
         sf_run_output_dirs(out_root, (const char *const *)argv + 1, (size_t)argc - 1);
+    sf_run_display *display = sf_run_display_new();
+    /* What OUTDIR/report.html lists; `errors` keeps the messages. */
+    g_autofree sf_report_row *rows = g_new0(sf_report_row, argc);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
     for (int i = 1; i < argc; i++) {
         sf_run_result result = {0};
         g_autoptr(GError) slide_error = NULL;
-        if (sf_run_slide(argv[i], dirs[i - 1], &params, &result, &slide_error)) {
-            printf("%s: %d region%s -> %s (%.2f s)\n", argv[i], result.n_regions,
-                   result.n_regions == 1 ? "" : "s", result.output_dir, result.seconds);
+        sf_run_display_slide(display, argv[i], i, argc - 1);
+        gint64 start = g_get_monotonic_time();
+        gboolean ok = sf_run_slide_progress(argv[i], dirs[i - 1], &params, sf_run_display_update,
+                                            display, &result, &slide_error);
+        sf_run_display_clear(display);
+        sf_report_row *row = &rows[i - 1];
+        row->path = argv[i];
+        row->folder = g_file_test(dirs[i - 1], G_FILE_TEST_IS_DIR) ? dirs[i - 1] : NULL;
+        row->seconds = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+        row->status = ok ? "ok" : "failed";
+        if (ok) {
+            printf("%s: %d region%s, %d fragment%s -> %s (%.2f s)\n", argv[i], result.n_regions,
+                   result.n_regions == 1 ? "" : "s", result.n_fragments,
+                   result.n_fragments == 1 ? "" : "s", result.output_dir, result.seconds);
             if (result.note)
                 fprintf(stderr, "slidefrag run: note: %s\n", result.note);
         } else {
             fprintf(stderr, "slidefrag run: %s\n", slide_error->message);
             n_failed++;
             last_code = sf_exit_code(slide_error);
+            row->error = g_strdup(slide_error->message);
+            g_ptr_array_add(errors, (char *)row->error);
         }
         sf_run_result_clear(&result);
+    }
+    sf_run_display_free(display);
+    /* The index of every slide, written even when some failed, as a batch
+     * writes its summary; but only into an OUTDIR a slide wrote into:
+     * slides refused before writing anything leave nothing behind. */
+    gboolean any_folder = FALSE;
+    for (int i = 0; i < argc - 1; i++)
+        any_folder |= rows[i].folder != NULL;
+    g_autoptr(GError) report_error = NULL;
+    if (any_folder && !sf_report_write_index(out_root, rows, (size_t)argc - 1, &report_error)) {
+        fprintf(stderr, "slidefrag run: %s\n", report_error->message);
+        if (n_failed == 0)
+            return SF_EXIT_OUTPUT;
     }
     if (n_failed == 0)
         return SF_EXIT_OK;

@@ -7,5 +7,6 @@ int sf_cmd_batch(int argc, char **argv);
 /* Hidden: batch's child process for one slide (cmd_run_one.c). */
 int sf_cmd_run_one(int argc, char **argv);
 int sf_cmd_map(int argc, char **argv);
+int sf_cmd_preannotate(int argc, char **argv);
 int sf_cmd_eval(int argc, char **argv);
 int sf_cmd_tune(int argc, char **argv);

@@ -25,6 +25,7 @@ static const command commands[] = {
     {"run", sf_cmd_run, "find tissue and cut fragments with a manifest"},
     {"batch", sf_cmd_batch, "run many slides in parallel, resumable, with a summary"},
     {"map", sf_cmd_map, "place Makesense.AI annotations back on their slides"},
+    {"pre-annotate", sf_cmd_preannotate, "put existing slide annotations on fragments to import"},
     {"eval", sf_cmd_eval, "score detected boxes against ground truth"},
     {"tune", sf_cmd_tune, "search detection parameters that best match ground truth"},
 };
@@ -34,7 +35,7 @@ static void usage(FILE *to)
     fprintf(to, "Usage: slidefrag COMMAND [OPTION...]\n\n"
                 "Turns whole-slide images into annotation-ready fragments.\n\nCommands:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(to, "\n'slidefrag COMMAND --help' lists a command's options.\n"
                 "  --version  print the version\n");
 }

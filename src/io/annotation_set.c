@@ -553,6 +553,29 @@ sf_annotation *sf_export_annotation_new(const char *label, sf_shape shape, size_
     return a;
 }
 
+gboolean sf_export_rectangle_corners(sf_vertex *v, size_t n)
+{
+    if (n != 4)
+        return FALSE;
+    double x0 = MIN(MIN(v[0].x, v[1].x), MIN(v[2].x, v[3].x));
+    double x1 = MAX(MAX(v[0].x, v[1].x), MAX(v[2].x, v[3].x));
+    double y0 = MIN(MIN(v[0].y, v[1].y), MIN(v[2].y, v[3].y));
+    double y1 = MAX(MAX(v[0].y, v[1].y), MAX(v[2].y, v[3].y));
+    if (x0 == x1 || y0 == y1)
+        return FALSE;
+    for (size_t i = 0; i < 4; i++) {
+        const sf_vertex *a = &v[i], *b = &v[(i + 1) % 4];
+        if ((a->x != x0 && a->x != x1) || (a->y != y0 && a->y != y1) ||
+            (a->x != b->x && a->y != b->y))
+            return FALSE;
+    }
+    v[0] = (sf_vertex){x0, y0};
+    v[1] = (sf_vertex){x1, y0};
+    v[2] = (sf_vertex){x1, y1};
+    v[3] = (sf_vertex){x0, y1};
+    return TRUE;
+}
+
 sf_annotation *sf_export_rectangle_new(const char *label, double x0, double y0, double x1,
                                        double y1, const char *image, const char *source, int line,
                                        const char *where)

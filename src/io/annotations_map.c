@@ -446,6 +446,18 @@ GPtrArray *sf_annotations_map(sf_annotation_set *set, const sf_fragment_index *i
     while (g_hash_table_iter_next(&iter, NULL, &value))
         g_ptr_array_add(slides, value);
     g_ptr_array_sort(slides, compare_slides);
+    for (guint i = 0; i < slides->len; i++) {
+        sf_slide_annotations *slide = slides->pdata[i];
+        guint n_joined = 0;
+        guint n_shapes = sf_annotations_join_seams(slide, &n_joined);
+        if (n_joined == 0)
+            continue;
+        m.n_mapped -= n_joined - n_shapes;
+        sf_annotation_set_add_note(set, SF_SKIP_DUPLICATE, slide->stem,
+                                   "%u pieces of shapes cut by tile seams, or drawn again where "
+                                   "tiles overlap, joined into %u",
+                                   n_joined, n_shapes);
+    }
     g_hash_table_unref(m.slides);
     g_hash_table_unref(m.reported);
     if (n_mapped)

@@ -91,14 +91,11 @@ static void put(sink *out, const char *text)
     put_length(out, text, strlen(text));
 }
 
-/* A node as json-glib writes it (compact), then freed. */
+/* A node as slidefrag writes JSON (compact, sf_json_text), then freed. */
 static void put_node(sink *out, JsonNode *node)
 {
-    g_autoptr(JsonGenerator) generator = json_generator_new();
-    json_generator_set_root(generator, node);
-    gsize length = 0;
-    g_autofree char *text = json_generator_to_data(generator, &length);
-    put_length(out, text, length);
+    g_autofree char *text = sf_json_text(node, FALSE);
+    put(out, text);
     json_node_unref(node);
 }
 
@@ -108,23 +105,6 @@ static JsonNode *built(JsonBuilder *b)
     JsonNode *node = json_builder_get_root(b);
     g_object_unref(b);
     return node;
-}
-
-/* Six decimals (a millionth of a pixel), trailing zeros dropped, always
- * with '.' whatever the locale. */
-static const char *format_number(char buf[G_ASCII_DTOSTR_BUF_SIZE], double value)
-{
-    g_ascii_formatd(buf, G_ASCII_DTOSTR_BUF_SIZE, "%.6f", value);
-    if (strchr(buf, '.')) {
-        char *end = buf + strlen(buf) - 1;
-        while (*end == '0')
-            *end-- = '\0';
-        if (*end == '.')
-            *end = '\0';
-    }
-    if (!strcmp(buf, "-0"))
-        strcpy(buf, "0");
-    return buf;
 }
 
 static char *display_name(const sf_annotation *a)
@@ -172,8 +152,8 @@ static GPtrArray *sorted_labels(const sf_slide_annotations *slide)
 static void add_position(JsonBuilder *b, const sf_vertex *v)
 {
     json_builder_begin_array(b);
-    json_builder_add_double_value(b, sf_json_double(v->x));
-    json_builder_add_double_value(b, sf_json_double(v->y));
+    json_builder_add_double_value(b, v->x);
+    json_builder_add_double_value(b, v->y);
     json_builder_end_array(b);
 }
 
@@ -323,8 +303,8 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
     if (area_shape) {
         json_builder_begin_array(b);
         for (size_t i = 0; i < a->n_vertices; i++) {
-            json_builder_add_double_value(b, sf_json_double(a->vertices[i].x));
-            json_builder_add_double_value(b, sf_json_double(a->vertices[i].y));
+            json_builder_add_double_value(b, a->vertices[i].x);
+            json_builder_add_double_value(b, a->vertices[i].y);
         }
         json_builder_end_array(b);
     }
@@ -334,8 +314,8 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
         json_builder_set_member_name(b, "keypoints");
         json_builder_begin_array(b);
         for (size_t i = 0; i < a->n_vertices; i++) {
-            json_builder_add_double_value(b, sf_json_double(a->vertices[i].x));
-            json_builder_add_double_value(b, sf_json_double(a->vertices[i].y));
+            json_builder_add_double_value(b, a->vertices[i].x);
+            json_builder_add_double_value(b, a->vertices[i].y);
             json_builder_add_int_value(b, 2);
         }
         json_builder_end_array(b);
@@ -344,7 +324,7 @@ static void add_coco_annotation(JsonBuilder *b, const sf_annotation *a, int id, 
     json_builder_set_member_name(b, "bbox");
     json_builder_begin_array(b);
     for (int k = 0; k < 4; k++)
-        json_builder_add_double_value(b, sf_json_double(box[k]));
+        json_builder_add_double_value(b, box[k]);
     json_builder_end_array(b);
     sf_json_add_double(b, "area", area_shape ? polygon_area(a) : 0.0);
     json_builder_set_member_name(b, "attributes");
@@ -454,8 +434,8 @@ static void xml_attribute(xmlTextWriter *w, const char *name, const char *value)
 
 static void xml_number_attribute(xmlTextWriter *w, const char *name, double value)
 {
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    xml_attribute(w, name, format_number(buf, value));
+    char buf[SF_NUMBER_TEXT_SIZE];
+    xml_attribute(w, name, sf_number_text(buf, value));
 }
 
 static void xml_int_attribute(xmlTextWriter *w, const char *name, int64_t value)
@@ -650,13 +630,13 @@ static void csv(const sf_slide_annotations *slide, sink *out)
         const sf_annotation *a = slide->annotations->pdata[i];
         g_autofree char *location = sf_annotation_location(a);
         for (size_t k = 0; k < a->n_vertices; k++) {
-            char x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE];
+            char x[SF_NUMBER_TEXT_SIZE], y[SF_NUMBER_TEXT_SIZE];
             csv_field(s, slide->stem);
             g_string_append_printf(s, ",%u,", i + 1);
             csv_field(s, a->label);
             g_string_append_printf(s, ",%s,%zu,%s,%s,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",",
-                                   sf_shape_name(a->shape), k, format_number(x, a->vertices[k].x),
-                                   format_number(y, a->vertices[k].y), slide->offset_x,
+                                   sf_shape_name(a->shape), k, sf_number_text(x, a->vertices[k].x),
+                                   sf_number_text(y, a->vertices[k].y), slide->offset_x,
                                    slide->offset_y);
             csv_field(s, a->image);
             g_string_append_c(s, ',');

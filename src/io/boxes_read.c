@@ -9,10 +9,10 @@
 #include "io/folder.h"
 #include "io/input.h"
 #include "io/json_read.h"
+#include "slidefrag/annotations.h"
 #include "slidefrag/boxes_read.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
-#include "slidefrag/slide.h"
 
 /* Coordinates beyond this are no slide's and would not fit int64 safely. */
 #define MAX_COORDINATE 1.0e15
@@ -41,26 +41,6 @@ void sf_slide_boxes_free(sf_slide_boxes *boxes)
     g_free(boxes->path);
     g_free(boxes->boxes);
     g_free(boxes);
-}
-
-/* ---- Stems --------------------------------------------------------------- */
-
-static gboolean strip_suffix(char *name, const char *suffix)
-{
-    size_t n = strlen(name), s = strlen(suffix);
-    if (n <= s || g_ascii_strcasecmp(name + n - s, suffix) != 0)
-        return FALSE;
-    name[n - s] = '\0';
-    return TRUE;
-}
-
-/* "a.geojson", "a.json" and QuPath's "a.svs.geojson" all name slide "a". */
-static char *stem_of(const char *path)
-{
-    char *name = g_path_get_basename(path);
-    if (strip_suffix(name, ".geojson") || strip_suffix(name, ".json"))
-        name[strlen(name) - sf_slide_extension_length(name)] = '\0';
-    return name;
 }
 
 /* ---- Numbers and boxes --------------------------------------------------- */
@@ -279,11 +259,9 @@ static gboolean read_manifest(reader *r, char **stem)
     g_autoptr(sf_manifest) manifest = sf_manifest_load(r->path, r->error);
     if (!manifest)
         return FALSE;
-    for (size_t i = 0; i < manifest->n_regions; i++) {
-        const sf_manifest_region *region = &manifest->regions[i];
-        sf_box box = {.x = region->x, .y = region->y, .w = region->w, .h = region->h};
-        g_array_append_val(r->boxes, box);
-    }
+    /* The detected boxes: not the padding, not the tiles. */
+    g_autoptr(GArray) boxes = sf_manifest_tissue_boxes(manifest);
+    g_array_append_vals(r->boxes, boxes->data, boxes->len);
     g_free(*stem);
     *stem = g_strdup(manifest->slide_name);
     return TRUE;
@@ -313,7 +291,7 @@ static sf_slide_boxes *parse(const char *path, const char *data, size_t length,
     }
 
     g_autoptr(GArray) boxes = g_array_new(FALSE, FALSE, sizeof(sf_box));
-    g_autofree char *stem = stem_of(path);
+    g_autofree char *stem = sf_annotation_file_stem(path);
     reader r = {.path = path, .boxes = boxes, .error = error};
     gboolean ok = FALSE;
     switch ((sf_boxes_format)format) {

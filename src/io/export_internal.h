@@ -89,6 +89,10 @@ sf_annotation *sf_export_annotation_new(const char *label, sf_shape shape, size_
 sf_annotation *sf_export_rectangle_new(const char *label, double x0, double y0, double x1,
                                        double y1, const char *image, const char *source, int line,
                                        const char *where);
+/* Whether `n` vertices are four axis-aligned corners of a box with an
+ * area; if so they are put in sf_shape's rectangle order (top-left,
+ * top-right, bottom-right, bottom-left). */
+gboolean sf_export_rectangle_corners(sf_vertex *v, size_t n);
 /* Takes `vertices`. */
 sf_annotation *sf_export_polygon_new(const char *label, sf_vertex *vertices, size_t n,
                                      const char *image, const char *source, const char *where);

@@ -86,7 +86,7 @@ gboolean sf_fragment_name_is_of(const char *name, const char *stem)
     return !strcmp(name, canonical);
 }
 
-static const char *stem_fault(const char *stem)
+static const char *stem_fault(const char *stem, size_t max)
 {
     if (!stem || !*stem)
         return "it is empty";
@@ -97,15 +97,15 @@ static const char *stem_fault(const char *stem)
     for (const char *p = stem; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return "it holds a control character";
-    if (strlen(stem) > SF_STEM_MAX_BYTES)
-        return "it is longer than " G_STRINGIFY(SF_STEM_MAX_BYTES) " bytes, and fragment names "
-                                                                   "must fit in a file name's 255";
+    if (strlen(stem) > max)
+        return "it is too long: fragment names, which add up to 100 bytes to it, must fit in "
+               "a file name's 255";
     return NULL;
 }
 
 gboolean sf_stem_check(const char *stem, GError **error)
 {
-    const char *fault = stem_fault(stem);
+    const char *fault = stem_fault(stem, SF_STEM_MAX_BYTES);
     if (!fault)
         return TRUE;
     g_set_error(error, SF_ERROR, SF_EXIT_USAGE, "'%s' cannot name a slide's outputs: %s",
@@ -115,5 +115,5 @@ gboolean sf_stem_check(const char *stem, GError **error)
 
 gboolean sf_slide_stem_is_safe(const char *stem)
 {
-    return stem_fault(stem) == NULL;
+    return stem_fault(stem, SF_NAME_MAX_BYTES) == NULL;
 }

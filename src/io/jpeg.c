@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jpeglib.h>
@@ -294,7 +295,10 @@ static void reader_free(jpeg_reader *reader)
     g_free(reader);
 }
 
-uint8_t *sf_jpeg_load(const char *path, int *width, int *height, GError **error)
+/* Decodes `path` to RGB; with max_side > 0, at 1/2, 1/4 or 1/8 of its size
+ * (libjpeg's DCT scaling, which skips most of the inverse DCT) as long as
+ * the longer side keeps at least max_side pixels. */
+static uint8_t *load_scaled(const char *path, int max_side, int *width, int *height, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
     FILE *file = fopen(path, "rb");
@@ -320,6 +324,17 @@ uint8_t *sf_jpeg_load(const char *path, int *width, int *height, GError **error)
     jpeg_stdio_src(cinfo, file);
     jpeg_read_header(cinfo, TRUE);
     cinfo->out_color_space = JCS_RGB;
+    /* The smallest scale that still leaves at least max_side pixels on the
+     * longer side, so what follows only averages, never enlarges. */
+    unsigned longest = MAX(cinfo->image_width, cinfo->image_height);
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = 1;
+    for (unsigned d = 8; max_side > 0 && d > 1; d /= 2) {
+        if (longest / d >= (unsigned)max_side) {
+            cinfo->scale_denom = d;
+            break;
+        }
+    }
     jpeg_start_decompress(cinfo);
 
     size_t row_bytes = (size_t)cinfo->output_width * 3;
@@ -342,4 +357,105 @@ uint8_t *sf_jpeg_load(const char *path, int *width, int *height, GError **error)
     uint8_t *pixels = g_steal_pointer(&reader->pixels);
     reader_free(reader);
     return pixels;
+}
+
+uint8_t *sf_jpeg_load(const char *path, int *width, int *height, GError **error)
+{
+    return load_scaled(path, 0, width, height, error);
+}
+
+/* Averages RGB `src` (sw x sh) down to dw x dh, each output pixel the mean
+ * of the source pixels whose index maps into it (dw <= sw, dh <= sh). */
+static void shrink(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh)
+{
+    for (int oy = 0; oy < dh; oy++) {
+        int y0 = (int)((int64_t)oy * sh / dh), y1 = (int)((int64_t)(oy + 1) * sh / dh);
+        for (int ox = 0; ox < dw; ox++) {
+            int x0 = (int)((int64_t)ox * sw / dw), x1 = (int)((int64_t)(ox + 1) * sw / dw);
+            uint64_t sum[3] = {0, 0, 0};
+            for (int y = y0; y < y1; y++) {
+                const uint8_t *p = src + ((size_t)y * sw + x0) * 3;
+                for (int x = x0; x < x1; x++, p += 3) {
+                    sum[0] += p[0];
+                    sum[1] += p[1];
+                    sum[2] += p[2];
+                }
+            }
+            uint64_t n = (uint64_t)(y1 - y0) * (x1 - x0);
+            uint8_t *q = dst + ((size_t)oy * dw + ox) * 3;
+            for (int c = 0; c < 3; c++)
+                q[c] = (uint8_t)((sum[c] + n / 2) / n);
+        }
+    }
+}
+
+uint8_t *sf_jpeg_load_thumbnail(const char *path, int max_side, int *width, int *height,
+                                GError **error)
+{
+    g_return_val_if_fail(max_side > 0, NULL);
+    int w = 0, h = 0;
+    g_autofree uint8_t *pixels = load_scaled(path, max_side, &w, &h, error);
+    if (!pixels)
+        return NULL;
+    if (w <= max_side && h <= max_side) {
+        *width = w;
+        *height = h;
+        return g_steal_pointer(&pixels);
+    }
+    int tw = w >= h ? max_side : MAX(1, (int)((int64_t)w * max_side / h));
+    int th = h > w ? max_side : MAX(1, (int)((int64_t)h * max_side / w));
+    uint8_t *small = g_malloc((size_t)tw * th * 3);
+    shrink(pixels, w, h, small, tw, th);
+    *width = tw;
+    *height = th;
+    return small;
+}
+
+/* ---- In memory ------------------------------------------------------- */
+
+typedef struct {
+    struct jpeg_compress_struct cinfo;
+    jpeg_error err;
+    unsigned char *buffer; /* malloc'ed by libjpeg */
+    unsigned long size;
+} memory_writer;
+
+uint8_t *sf_jpeg_encode(const uint8_t *pixels, int width, int height, int channels, size_t stride,
+                        int quality, size_t *length, GError **error)
+{
+    if ((channels != 1 && channels != 3) || width < 1 || height < 1 || width > 65535 ||
+        height > 65535 || stride < (size_t)width * channels) {
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE,
+                    "cannot encode a JPEG of %d x %d pixels, %d channels", width, height, channels);
+        return NULL;
+    }
+    memory_writer *w = g_new0(memory_writer, 1);
+    w->cinfo.err = jpeg_error_init(&w->err);
+    jpeg_create_compress(&w->cinfo);
+    if (setjmp(w->err.jump)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "cannot encode JPEG: %s", w->err.message);
+        jpeg_destroy_compress(&w->cinfo);
+        free(w->buffer);
+        g_free(w);
+        return NULL;
+    }
+    jpeg_mem_dest(&w->cinfo, &w->buffer, &w->size);
+    w->cinfo.image_width = (JDIMENSION)width;
+    w->cinfo.image_height = (JDIMENSION)height;
+    w->cinfo.input_components = channels;
+    w->cinfo.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&w->cinfo);
+    jpeg_set_quality(&w->cinfo, CLAMP(quality, 1, 100), TRUE);
+    jpeg_start_compress(&w->cinfo, TRUE);
+    while (w->cinfo.next_scanline < w->cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)w->cinfo.next_scanline * stride);
+        jpeg_write_scanlines(&w->cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&w->cinfo);
+    uint8_t *bytes = g_memdup2(w->buffer, w->size);
+    *length = w->size;
+    jpeg_destroy_compress(&w->cinfo);
+    free(w->buffer);
+    g_free(w);
+    return bytes;
 }

@@ -3,21 +3,82 @@
  */
 #include "io/json_safe.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
-double sf_json_double(double value)
+const char *sf_number_text(char buf[SF_NUMBER_TEXT_SIZE], double value)
 {
-    char text[G_ASCII_DTOSTR_BUF_SIZE];
-    /* One step is enough in practice: the neighbour of a short decimal
-     * needs all 17 digits, hence a '.'. */
-    for (int i = 0; i < 4 && isfinite(value) && value != 0; i++) {
-        g_ascii_dtostr(text, sizeof text, value);
-        if (strchr(text, '.') || !strpbrk(text, "eE"))
+    if (!isfinite(value))
+        return strcpy(buf, "null");
+    if (value == 0)
+        return strcpy(buf, "0");
+    /* A decimal of at most DBL_DIG (15) significant digits survives the trip
+     * to a normal double and back at 15 digits, so when any text of 15
+     * digits or fewer reads back as `value`, "%.15g" (which drops trailing
+     * zeros) prints the shortest one; else 16 digits may do, and 17 always
+     * do. Subnormals hold fewer digits: every precision is tried. */
+    static const char *const formats[] = {"%.1g",  "%.2g",  "%.3g",  "%.4g",  "%.5g",  "%.6g",
+                                          "%.7g",  "%.8g",  "%.9g",  "%.10g", "%.11g", "%.12g",
+                                          "%.13g", "%.14g", "%.15g", "%.16g", "%.17g"};
+    size_t first = fabs(value) < DBL_MIN ? 0 : DBL_DIG - 1;
+    for (size_t i = first; i < G_N_ELEMENTS(formats); i++) {
+        g_ascii_formatd(buf, SF_NUMBER_TEXT_SIZE, formats[i], value);
+        if (g_ascii_strtod(buf, NULL) == value)
             break;
-        value = nextafter(value, 0.0);
     }
-    return value;
+    return buf;
+}
+
+/* Whether json-glib printed the number token `token` (length n) as a
+ * double: it prints integers with digits and a sign only. */
+static gboolean is_double_token(const char *token, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isdigit(token[i]) && token[i] != '-')
+            return TRUE;
+    return FALSE;
+}
+
+char *sf_json_text(JsonNode *root, gboolean pretty)
+{
+    g_autofree char *text = json_to_string(root, pretty);
+    GString *out = g_string_sized_new(strlen(text) + 1);
+    for (const char *p = text; *p;) {
+        if (*p == '"') {
+            /* A string as json-glib escaped it: copied as it is. */
+            const char *start = p++;
+            while (*p && *p != '"')
+                p += p[0] == '\\' && p[1] ? 2 : 1;
+            if (*p)
+                p++;
+            g_string_append_len(out, start, p - start);
+            continue;
+        }
+        if (!g_ascii_isalnum(*p) && *p != '-') {
+            g_string_append_c(out, *p++);
+            continue;
+        }
+        /* A literal or a number: "true", "null", "-12", "935.60000000000002",
+         * "1e-08.0", "nan.0". */
+        size_t n = strspn(p, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-.");
+        if (g_ascii_isalpha(*p) &&
+            (!strncmp(p, "true", n) || !strncmp(p, "false", n) || !strncmp(p, "null", n))) {
+            g_string_append_len(out, p, n);
+        } else if (!is_double_token(p, n)) {
+            g_string_append_len(out, p, n);
+        } else {
+            /* json-glib's own %.17g text reads back exactly; whatever it
+             * appended after an exponent (".0") is not part of the number. */
+            char number[SF_NUMBER_TEXT_SIZE];
+            sf_number_text(number, g_ascii_strtod(p, NULL));
+            g_string_append(out, number);
+            if (!strpbrk(number, ".en"))
+                g_string_append(out, ".0");
+        }
+        p += n;
+    }
+    return g_string_free(out, FALSE);
 }
 
 void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value)
@@ -29,7 +90,7 @@ void sf_json_add_int(JsonBuilder *b, const char *name, int64_t value)
 void sf_json_add_double(JsonBuilder *b, const char *name, double value)
 {
     json_builder_set_member_name(b, name);
-    json_builder_add_double_value(b, sf_json_double(value));
+    json_builder_add_double_value(b, value);
 }
 
 void sf_json_add_string(JsonBuilder *b, const char *name, const char *value)
@@ -57,6 +118,6 @@ void sf_json_add_bool(JsonBuilder *b, const char *name, gboolean value)
 
 char *sf_json_file_text(JsonNode *root)
 {
-    g_autofree char *text = json_to_string(root, TRUE);
+    g_autofree char *text = sf_json_text(root, TRUE);
     return g_strconcat(text, "\n", NULL);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "io/json_read.h"
+#include "slidefrag/json.h"
 #include "slidefrag/error.h"
 #include "slidefrag/manifest.h"
 
@@ -144,6 +145,13 @@ void sf_manifest_free(sf_manifest *manifest)
     g_free(manifest->overview.file);
     if (manifest->params)
         json_node_unref(manifest->params);
+    g_free(manifest->components);
+    if (manifest->detection)
+        json_node_unref(manifest->detection);
+    g_strfreev(manifest->warnings);
+    for (size_t i = 0; i < manifest->n_rejected; i++)
+        g_free(manifest->rejected[i].reason);
+    g_free(manifest->rejected);
     g_free(manifest);
 }
 
@@ -264,6 +272,20 @@ static gboolean read_region(reader *r, JsonNode *node, size_t index, sf_manifest
         !get_optional_int(r, fragment, "level", f_level, 0, G_MAXINT, &has_level, &level))
         return FALSE;
     region->fragment_level = (int)level;
+
+    /* The tile of a region of tissue it is (read with "tissue" below). */
+    g_autofree char *f_of = g_strconcat(field, ".tissue", NULL);
+    g_autofree char *f_row = g_strconcat(field, ".row", NULL);
+    g_autofree char *f_col = g_strconcat(field, ".col", NULL);
+    gboolean has_row, has_col;
+    int64_t tissue = 0, row = 0, col = 0;
+    if (!get_optional_int(r, object, "tissue", f_of, 0, G_MAXINT, &region->has_tissue, &tissue) ||
+        !get_optional_int(r, object, "row", f_row, 0, G_MAXINT, &has_row, &row) ||
+        !get_optional_int(r, object, "col", f_col, 0, G_MAXINT, &has_col, &col))
+        return FALSE;
+    region->tissue = (int)tissue;
+    region->row = (int)row;
+    region->col = (int)col;
     region->fragment_name = g_path_get_basename(region->fragment_file);
     if (!*region->fragment_file || !strcmp(region->fragment_name, ".") ||
         !strcmp(region->fragment_name, "/"))
@@ -342,6 +364,154 @@ static gboolean read_run(reader *r, JsonObject *root, sf_manifest *m)
            get_optional_double(r, timings, "total", "timings.total", &t->total);
 }
 
+/* One entry of "tissue": a region and the grid of tiles that cut it, given
+ * to each of its fragments. */
+static gboolean read_tissue_entry(reader *r, JsonNode *node, size_t index, sf_manifest *m,
+                                  GHashTable *ids)
+{
+    g_autofree char *field = g_strdup_printf("tissue[%zu]", index);
+    if (!JSON_NODE_HOLDS_OBJECT(node))
+        return fail(r, field, "is not an object");
+    JsonObject *object = json_node_get_object(node);
+    g_autofree char *f_id = g_strconcat(field, ".id", NULL);
+    g_autofree char *f_detected = g_strconcat(field, ".detected", NULL);
+    g_autofree char *f_box = g_strconcat(field, ".level0", NULL);
+    g_autofree char *f_ds = g_strconcat(field, ".downsample", NULL);
+    g_autofree char *f_rows = g_strconcat(field, ".rows", NULL);
+    g_autofree char *f_cols = g_strconcat(field, ".cols", NULL);
+    g_autofree char *f_overlap = g_strconcat(field, ".overlap", NULL);
+    int64_t id, rows, cols, overlap;
+    sf_box detected, box;
+    double downsample;
+    JsonObject *detected_object, *box_object;
+    if (!get_int(r, object, "id", f_id, 0, G_MAXINT, &id) ||
+        !(detected_object = get_object(r, object, "detected", f_detected)) ||
+        !get_box(r, detected_object, f_detected, &detected.x, &detected.y, &detected.w,
+                 &detected.h) ||
+        !(box_object = get_object(r, object, "level0", f_box)) ||
+        !get_box(r, box_object, f_box, &box.x, &box.y, &box.w, &box.h) ||
+        !get_optional_double(r, object, "downsample", f_ds, &downsample) ||
+        !get_int(r, object, "rows", f_rows, 1, G_MAXINT, &rows) ||
+        !get_int(r, object, "cols", f_cols, 1, G_MAXINT, &cols) ||
+        !get_int(r, object, "overlap", f_overlap, 0, G_MAXINT, &overlap))
+        return FALSE;
+    if (g_hash_table_contains(ids, GINT_TO_POINTER(id)))
+        return fail(r, f_id, "repeats an earlier entry's");
+    g_hash_table_add(ids, GINT_TO_POINTER(id));
+    for (size_t i = 0; i < m->n_regions; i++) {
+        sf_manifest_region *region = &m->regions[i];
+        if (!region->has_tissue || region->tissue != id)
+            continue;
+        region->detected = detected;
+        region->tissue_box = box;
+        region->tissue_downsample = downsample;
+        region->rows = (int)rows;
+        region->cols = (int)cols;
+        region->overlap = (int)overlap;
+    }
+    return TRUE;
+}
+
+/* "tissue" (optional; manifests before tiles have none): every region a
+ * fragment names must have its entry. */
+static gboolean read_tissue(reader *r, JsonObject *root, sf_manifest *m)
+{
+    JsonNode *node = member(root, "tissue");
+    g_autoptr(GHashTable) ids = g_hash_table_new(g_direct_hash, g_direct_equal);
+    if (node) {
+        if (!JSON_NODE_HOLDS_ARRAY(node))
+            return fail(r, "tissue", "is not an array");
+        JsonArray *array = json_node_get_array(node);
+        for (guint i = 0; i < json_array_get_length(array); i++)
+            if (!read_tissue_entry(r, json_array_get_element(array, i), i, m, ids))
+                return FALSE;
+    }
+    for (size_t i = 0; i < m->n_regions; i++)
+        if (m->regions[i].has_tissue &&
+            !g_hash_table_contains(ids, GINT_TO_POINTER(m->regions[i].tissue))) {
+            g_autofree char *field = g_strdup_printf("regions[%zu].tissue", i);
+            return fail(r, field, "names no entry of 'tissue'");
+        }
+    return TRUE;
+}
+
+/* ---- What the report shows besides: all optional ------------------------- */
+
+/* The optional array `name`; *array NULL when it is missing. */
+static gboolean get_optional_array(reader *r, JsonObject *object, const char *name,
+                                   JsonArray **array)
+{
+    JsonNode *node = member(object, name);
+    *array = node ? sf_json_array(node) : NULL;
+    return !node || *array || fail(r, name, "is not an array");
+}
+
+/* A string's text, or any other value as compact JSON. */
+static char *text_of(JsonNode *node)
+{
+    const char *text = sf_json_string(node);
+    return text ? g_strdup(text) : sf_json_text(node, FALSE);
+}
+
+static gboolean read_boxes(reader *r, JsonArray *array, const char *name, sf_box **boxes, size_t *n)
+{
+    *n = array ? json_array_get_length(array) : 0;
+    *boxes = g_new0(sf_box, MAX(*n, 1));
+    for (size_t i = 0; i < *n; i++) {
+        g_autofree char *field = g_strdup_printf("%s[%zu]", name, i);
+        JsonObject *box = sf_json_object(json_array_get_element(array, (guint)i));
+        if (!box)
+            return fail(r, field, "is not an object");
+        sf_box *b = &(*boxes)[i];
+        if (!get_box(r, box, field, &b->x, &b->y, &b->w, &b->h))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean read_report_fields(reader *r, JsonObject *root, sf_manifest *m)
+{
+    JsonArray *components, *warnings, *rejected;
+    JsonObject *detection;
+    if (!get_optional_array(r, root, "components", &components) ||
+        !get_optional_object(r, root, "detection", "detection", &detection) ||
+        !get_optional_array(r, root, "warnings", &warnings) ||
+        !get_optional_array(r, root, "rejected", &rejected) ||
+        !read_boxes(r, components, "components", &m->components, &m->n_components))
+        return FALSE;
+    if (detection)
+        m->detection = json_node_copy(member(root, "detection"));
+    if (warnings) {
+        /* A sentence, or an object with one in "message". */
+        guint n = json_array_get_length(warnings);
+        m->warnings = g_new0(char *, n + 1);
+        for (guint i = 0; i < n; i++) {
+            JsonNode *w = json_array_get_element(warnings, i);
+            JsonObject *o = sf_json_object(w);
+            JsonNode *message = o ? member(o, "message") : NULL;
+            m->warnings[i] = text_of(message ? message : w);
+        }
+    }
+    m->n_rejected = rejected ? json_array_get_length(rejected) : 0;
+    m->rejected = g_new0(sf_manifest_rejected, MAX(m->n_rejected, 1));
+    for (size_t i = 0; i < m->n_rejected; i++) {
+        g_autofree char *field = g_strdup_printf("rejected[%zu]", i);
+        JsonNode *node = json_array_get_element(rejected, (guint)i);
+        JsonObject *object = sf_json_object(node);
+        if (!object)
+            return fail(r, field, "is not an object");
+        sf_manifest_rejected *out = &m->rejected[i];
+        JsonObject *box;
+        g_autofree char *f_box = g_strconcat(field, ".overview", NULL);
+        if (!get_optional_object(r, object, "overview", f_box, &box) ||
+            (box && !get_box(r, box, f_box, &out->box.x, &out->box.y, &out->box.w, &out->box.h)))
+            return FALSE;
+        JsonNode *reason = member(object, "reason");
+        out->reason = text_of(reason ? reason : node);
+    }
+    return TRUE;
+}
+
 sf_manifest *sf_manifest_load(const char *path, GError **error)
 {
     g_autofree char *text = NULL;
@@ -375,7 +545,8 @@ sf_manifest *sf_manifest_parse(const char *path, const char *text, size_t length
     g_autoptr(sf_manifest) m = sf_manifest_new();
     m->path = g_strdup(path);
     if (!read_tool(&r, root, m) || !read_slide(&r, root, m) || !read_overview(&r, root, m) ||
-        !read_run(&r, root, m) || !read_regions(&r, root, m))
+        !read_run(&r, root, m) || !read_regions(&r, root, m) || !read_tissue(&r, root, m) ||
+        !read_report_fields(&r, root, m))
         return NULL;
     return g_steal_pointer(&m);
 }

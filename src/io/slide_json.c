@@ -30,7 +30,7 @@ static void add_positive_or_null(JsonBuilder *b, const char *name, double value)
 {
     json_builder_set_member_name(b, name);
     if (value > 0)
-        json_builder_add_double_value(b, sf_json_double(value));
+        json_builder_add_double_value(b, value);
     else
         json_builder_add_null_value(b);
 }

@@ -36,7 +36,7 @@ gboolean sf_run_no_mpp_error(const sf_slide *slide, const char *what, GError **e
 static gboolean target_downsample(const sf_slide *slide, const sf_target *target, int64_t width,
                                   int64_t height, double *downsample, GError **error)
 {
-    double ds;
+    double ds = 1;
     switch (target->kind) {
     case SF_TARGET_MAX_SIZE:
         ds = (double)MAX(width, height) / target->value;
@@ -67,7 +67,7 @@ gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, in
                               int *height, int *level, GError **error)
 {
     int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
-    double ds;
+    double ds = 1;
     if (!target_downsample(slide, target, w0, h0, &ds, error))
         return FALSE;
     *width = scaled_side(w0, ds);
@@ -83,27 +83,78 @@ gboolean sf_overview_geometry(const sf_slide *slide, const sf_target *target, in
     return TRUE;
 }
 
-gboolean sf_fragment_geometry(const sf_slide *slide, const sf_target *target, const sf_box *box,
-                              int *width, int *height, int *level, GError **error)
+gboolean sf_fragment_resolution(const sf_slide *slide, const sf_target *target, const sf_box *box,
+                                double *downsample, int *level, GError **error)
 {
-    double ds;
-    if (!target_downsample(slide, target, box->w, box->h, &ds, error))
+    if (!target_downsample(slide, target, box->w, box->h, downsample, error))
         return FALSE;
-    *width = scaled_side(box->w, ds);
-    *height = scaled_side(box->h, ds);
-    if (*width > JPEG_MAX_SIDE || *height > JPEG_MAX_SIDE) {
-        double needed = (double)MAX(box->w, box->h) / JPEG_MAX_SIDE;
-        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
-                    "%s: the region at x=%" G_GINT64_FORMAT " y=%" G_GINT64_FORMAT
-                    " (%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-                    " level-0 px) would make a %dx%d px fragment, beyond JPEG's 65,535 px; "
-                    "use --fragment-downsample %.2f or more, or --fragment-max-size",
-                    sf_slide_path(slide), box->x, box->y, box->w, box->h, *width, *height,
-                    ceil(needed * 100) / 100);
-        return FALSE;
-    }
-    *level = sf_slide_best_level(slide, ds);
+    *level = sf_slide_best_level(slide, *downsample);
     return TRUE;
+}
+
+/*
+ * One axis of a tile grid: `length` level-0 pixels from `start`, at
+ * `downsample`, in tiles of at most `tile` fragment pixels overlapping by
+ * `overlap`. All tiles have the same extent; the first starts at `start`,
+ * the last ends at start + length, those between are spread evenly. In
+ * level-0 pixels a tile is at most floor(tile * downsample), whose
+ * fragment side round(extent / downsample) is then at most `tile`.
+ */
+typedef struct axis_plan {
+    int64_t n;      /* tiles */
+    int64_t extent; /* level-0 pixels of each */
+} axis_plan;
+
+static axis_plan plan_axis(int64_t length, double downsample, int tile, int overlap)
+{
+    int64_t most = MAX((int64_t)floor(tile * downsample), 1);
+    int64_t shared = (int64_t)ceil(overlap * downsample);
+    if (length <= most)
+        return (axis_plan){1, length};
+    /* n tiles of `most` with `shared` in common cover (n - 1) * (most -
+     * shared) + most: the fewest that reach `length`. */
+    int64_t step = MAX(most - shared, 1);
+    int64_t n = (length - shared + step - 1) / step;
+    int64_t extent = (length + (n - 1) * shared + n - 1) / n;
+    return (axis_plan){n, MIN(extent, most)};
+}
+
+static int64_t tile_start(int64_t start, int64_t length, const axis_plan *a, int64_t i)
+{
+    if (a->n == 1)
+        return start;
+    /* Evenly from start to start + length - extent, in exact integers
+     * that cannot overflow: the remainder and i are below the tile count. */
+    int64_t span = length - a->extent, q = span / (a->n - 1), r = span % (a->n - 1);
+    return start + q * i + r * i / (a->n - 1);
+}
+
+sf_tile *sf_tile_plan(const sf_box *box, double downsample, int tile, int overlap, int *rows,
+                      int *cols, size_t *n_tiles)
+{
+    axis_plan ax = plan_axis(box->w, downsample, tile, overlap);
+    axis_plan ay = plan_axis(box->h, downsample, tile, overlap);
+    *cols = (int)MIN(ax.n, G_MAXINT);
+    *rows = (int)MIN(ay.n, G_MAXINT);
+    if (ax.n > SF_FRAGMENTS_MAX || ay.n > SF_FRAGMENTS_MAX || ax.n * ay.n > SF_FRAGMENTS_MAX) {
+        *n_tiles = SF_FRAGMENTS_MAX + 1;
+        return NULL;
+    }
+    *n_tiles = (size_t)(ax.n * ay.n);
+    sf_tile *tiles = g_try_new0(sf_tile, *n_tiles);
+    if (!tiles)
+        return NULL;
+    for (int64_t r = 0; r < ay.n; r++)
+        for (int64_t c = 0; c < ax.n; c++) {
+            sf_tile *t = &tiles[r * ax.n + c];
+            t->row = (int)r;
+            t->col = (int)c;
+            t->level0 = (sf_box){tile_start(box->x, box->w, &ax, c),
+                                 tile_start(box->y, box->h, &ay, r), ax.extent, ay.extent};
+            t->width = scaled_side(ax.extent, downsample);
+            t->height = scaled_side(ay.extent, downsample);
+        }
+    return tiles;
 }
 
 /* Outward rounding with a tolerance, so that a coordinate that is an integer

@@ -77,11 +77,18 @@ static const param_spec specs[] = {
     PARAM("mpp", "M", OVERVIEW, "Overview: micrometres per pixel (needs the slide's µm/px)",
           TARGET, overview, .target = SF_TARGET_MPP, .min = 0, .min_exclusive = TRUE, .max = MAX_MPP),
     PARAM("fragment-max-size", "PX", OUTPUT, "Fragments: finest resolution whose longest side fits PX",
-          TARGET, fragment, .target = SF_TARGET_MAX_SIZE, .min = 1, .max = MAX_PIXELS, .whole = TRUE),
+          TARGET, fragment, .target = SF_TARGET_MAX_SIZE, .min = 1, .max = MAX_PIXELS, .whole = TRUE,
+          .auto_word = "auto", .auto_flag = offsetof(sf_run_params, fragment_default)),
     PARAM("fragment-downsample", "D", OUTPUT, "Fragments: level-0 pixels per fragment pixel",
-          TARGET, fragment, .target = SF_TARGET_DOWNSAMPLE, .min = 1, .max = MAX_DOWNSAMPLE),
-    PARAM("fragment-mpp", "M", OUTPUT, "Fragments: micrometres per pixel",
-          TARGET, fragment, .target = SF_TARGET_MPP, .min = 0, .min_exclusive = TRUE, .max = MAX_MPP),
+          TARGET, fragment, .target = SF_TARGET_DOWNSAMPLE, .min = 1, .max = MAX_DOWNSAMPLE,
+          .auto_word = "auto", .auto_flag = offsetof(sf_run_params, fragment_default)),
+    PARAM("fragment-mpp", "M", OUTPUT, "Fragments: micrometres per pixel; auto: 1 µm/px, or a 4096 px longest side where the slide's µm/px is unknown",
+          TARGET, fragment, .target = SF_TARGET_MPP, .min = 0, .min_exclusive = TRUE, .max = MAX_MPP,
+          .auto_word = "auto", .auto_flag = offsetof(sf_run_params, fragment_default)),
+    PARAM("tile", "PX", OUTPUT, "Fragments: regions larger than PX a side are cut into overlapping tiles (64-12000)",
+          INT, tile, .min = SF_TILE_MIN, .max = SF_TILE_MAX),
+    PARAM("overlap", "N[um]", OUTPUT, "Fragments: neighbouring tiles overlap by this, fragment px or µm",
+          LENGTH, overlap),
     PARAM("overview-format", "jpg|png", OUTPUT, "Overview file format",
           CHOICE, overview_png, .names = format_names, .why = "jpg or png"),
     PARAM("jpeg-quality", "Q", OUTPUT, "JPEG quality 1-100",
@@ -113,8 +120,8 @@ static const param_spec specs[] = {
           DOUBLE, min_area_fraction, .min = 0, .max = 1),
     PARAM("min-tissue-fraction", "F", REGIONS, "Drop regions with less tissue than this fraction",
           DOUBLE, min_tissue_fraction, .min = 0, .max = 1),
-    PARAM("padding", "N[um]", REGIONS, "Grow each region by this, overview px or µm",
-          LENGTH, padding),
+    PARAM("padding", "N[um]|auto", OUTPUT, "Grow each fragment's region by this, overview px or µm; auto: 20 µm, or 1 overview px where the slide's µm/px is unknown",
+          LENGTH, padding, .auto_word = "auto", .auto_flag = offsetof(sf_run_params, padding_default)),
 };
 /* clang-format on */
 
@@ -126,9 +133,11 @@ void sf_run_params_default(sf_run_params *params)
 {
     *params = (sf_run_params){
         .overview = {SF_TARGET_MAX_SIZE, 2048},
-        /* The finest resolution whose longest side fits 4096 px: large
-         * enough to annotate cells, small enough for a browser tool. */
-        .fragment = {SF_TARGET_MAX_SIZE, 4096},
+        /* A physical resolution, the same on every slide: 1 µm/px is a 10x
+         * view, fine enough to tell a tumour cell from a lymphocyte. Large
+         * regions are cut into tiles instead of coarsened to fit. */
+        .fragment = {SF_TARGET_MPP, SF_FRAGMENT_MPP_DEFAULT},
+        .fragment_default = TRUE,
         .overview_png = FALSE,
         .jpeg_quality = 90,
         .gap = {0, FALSE},
@@ -138,7 +147,12 @@ void sf_run_params_default(sf_run_params *params)
         .min_area = {SF_MIN_AREA_DEFAULT_UM2, TRUE},
         .min_area_default = TRUE,
         .min_area_fraction = 0,
-        .padding = {0, FALSE},
+        /* A margin of glass around the tissue, so that its edge is never
+         * the image's. */
+        .padding = {SF_PADDING_DEFAULT_UM, TRUE},
+        .padding_default = TRUE,
+        .tile = SF_TILE_DEFAULT,
+        .overlap = {SF_OVERLAP_DEFAULT_PX, FALSE},
         .threads = 1,
     };
     sf_detect_params_default(&params->detect);
@@ -326,6 +340,8 @@ static gboolean set_value(sf_run_params *p, const param_spec *s, const char *val
         sf_run_params_default(&defaults);
         if (s->kind == KIND_INT)
             put_int(p, s, get_int(&defaults, s));
+        else if (s->kind == KIND_TARGET)
+            *(sf_target *)field(p, s->offset) = *(const sf_target *)cfield(&defaults, s->offset);
         else
             *(sf_measure *)field(p, s->offset) = *(const sf_measure *)cfield(&defaults, s->offset);
         put_auto(p, s, TRUE);
@@ -339,6 +355,8 @@ static gboolean set_value(sf_run_params *p, const param_spec *s, const char *val
         if (s->whole && v != floor(v))
             return bad_value(error, key, value, "a whole number of pixels");
         *(sf_target *)field(p, s->offset) = (sf_target){s->target, v};
+        if (s->auto_word)
+            put_auto(p, s, FALSE);
         return TRUE;
     }
     case KIND_INT: {
@@ -412,14 +430,13 @@ static JsonNode *value_node(const sf_run_params *p, const param_spec *s)
     }
     switch (s->kind) {
     case KIND_TARGET:
-        json_node_set_double(node,
-                             sf_json_double(((const sf_target *)cfield(p, s->offset))->value));
+        json_node_set_double(node, ((const sf_target *)cfield(p, s->offset))->value);
         break;
     case KIND_INT:
         json_node_set_int(node, get_int(p, s));
         break;
     case KIND_DOUBLE:
-        json_node_set_double(node, sf_json_double(*(const double *)cfield(p, s->offset)));
+        json_node_set_double(node, *(const double *)cfield(p, s->offset));
         break;
     case KIND_BOOL:
         json_node_set_boolean(node, *(const bool *)cfield(p, s->offset));
@@ -438,11 +455,12 @@ static JsonNode *value_node(const sf_run_params *p, const param_spec *s)
     case KIND_AREA: {
         const sf_measure *m = cfield(p, s->offset);
         if (m->microns) {
-            g_autofree char *text =
-                g_strdup_printf("%.9g%s", m->value, s->kind == KIND_AREA ? "um2" : "um");
+            char number[SF_NUMBER_TEXT_SIZE];
+            g_autofree char *text = g_strconcat(sf_number_text(number, m->value),
+                                                s->kind == KIND_AREA ? "um2" : "um", NULL);
             json_node_set_string(node, text);
         } else {
-            json_node_set_double(node, sf_json_double(m->value));
+            json_node_set_double(node, m->value);
         }
         break;
     }
@@ -474,8 +492,8 @@ static char *json_scalar_text(JsonNode *node)
     case G_TYPE_INT64:
         return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
     case G_TYPE_DOUBLE: {
-        char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-        return g_strdup(g_ascii_dtostr(buffer, sizeof buffer, json_node_get_double(node)));
+        char number[SF_NUMBER_TEXT_SIZE];
+        return g_strdup(sf_number_text(number, json_node_get_double(node)));
     }
     default:
         return NULL;
@@ -488,9 +506,8 @@ char *sf_run_param_text(const sf_run_params *p, const char *key)
     if (!s || !in_effect(p, s))
         return NULL;
     g_autoptr(JsonNode) node = value_node(p, s);
-    /* Numbers as typed: 0.0002, not 0.00020000000000000001. */
-    if (json_node_get_value_type(node) == G_TYPE_DOUBLE)
-        return g_strdup_printf("%g", json_node_get_double(node));
+    /* Numbers as typed: 0.0002, not 0.00020000000000000001 (the scalar's
+     * text is the shortest that reads back). */
     return json_scalar_text(node);
 }
 
@@ -557,11 +574,21 @@ gboolean sf_run_params_set_all(sf_run_params *p, char *const *values, GError **e
 void sf_run_params_for_mpp(const sf_run_params *params, double mpp, sf_run_params *out)
 {
     *out = *params;
-    if (!out->min_area_default)
-        return;
-    out->min_area_default = FALSE;
-    if (mpp <= 0) {
-        out->min_area = (sf_measure){0, FALSE};
-        out->min_area_fraction = MAX(out->min_area_fraction, SF_MIN_AREA_FRACTION_NO_MPP);
+    if (out->min_area_default) {
+        out->min_area_default = FALSE;
+        if (mpp <= 0) {
+            out->min_area = (sf_measure){0, FALSE};
+            out->min_area_fraction = MAX(out->min_area_fraction, SF_MIN_AREA_FRACTION_NO_MPP);
+        }
+    }
+    if (out->fragment_default) {
+        out->fragment_default = FALSE;
+        if (mpp <= 0)
+            out->fragment = (sf_target){SF_TARGET_MAX_SIZE, SF_FRAGMENT_MAX_SIZE_NO_MPP};
+    }
+    if (out->padding_default) {
+        out->padding_default = FALSE;
+        if (mpp <= 0)
+            out->padding = (sf_measure){SF_PADDING_NO_MPP_PX, FALSE};
     }
 }

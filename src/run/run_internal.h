@@ -3,9 +3,30 @@
 
 #include "slidefrag/run.h"
 
-/* Fragment pixel size and the level to read for a level-0 box. */
-gboolean sf_fragment_geometry(const sf_slide *slide, const sf_target *target, const sf_box *box,
-                              int *width, int *height, int *level, GError **error);
+/* The fragment resolution of a region (a level-0 box): level-0 pixels per
+ * fragment pixel, never below 1, and the pyramid level to read it from. */
+gboolean sf_fragment_resolution(const sf_slide *slide, const sf_target *target, const sf_box *box,
+                                double *downsample, int *level, GError **error);
+
+/* One fragment of a region: its level-0 box, its pixel size, and its place
+ * in the region's grid of tiles. */
+typedef struct sf_tile {
+    sf_box level0;
+    int width, height;
+    int row, col;
+} sf_tile;
+
+/*
+ * Cuts a region (level-0 `box`, read at `downsample`) into a grid of tiles
+ * of at most `tile` fragment pixels a side, neighbours sharing at least
+ * `overlap` fragment pixels (less one for rounding, 0 <= overlap < tile /
+ * 2): rows x cols tiles of one size, the first at the box's corner, the
+ * last at its opposite one, together covering it exactly. A box that fits
+ * is one tile. NULL when there would be more than SF_FRAGMENTS_MAX tiles
+ * (*n_tiles is then above it), or no memory. g_free the result.
+ */
+sf_tile *sf_tile_plan(const sf_box *box, double downsample, int tile, int overlap, int *rows,
+                      int *cols, size_t *n_tiles);
 
 /* An overview box grown by `padding` overview pixels, mapped to level 0
  * (rounded outward) and clamped to the slide. */
@@ -18,8 +39,6 @@ gboolean sf_run_no_mpp_error(const sf_slide *slide, const char *what, GError **e
 
 /* The slide's file name without its last extension: the fragment name stem. */
 char *sf_slide_stem(const char *path);
-
-
 
 /* ---- slide_folder.c: the slide's output folder --------------------------- */
 

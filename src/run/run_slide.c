@@ -9,6 +9,7 @@
 #include "slidefrag/error.h"
 #include "slidefrag/image_io.h"
 #include "slidefrag/manifest.h"
+#include "slidefrag/report.h"
 #include "slidefrag/version.h"
 
 static double measure_to_pixels(const sf_measure *m, double microns_per_pixel, gboolean area)
@@ -73,15 +74,81 @@ static double seconds_since(gint64 start)
     return (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 }
 
+/* ---- Progress ------------------------------------------------------------ */
+
+const char *sf_run_stage_text(sf_run_stage stage)
+{
+    switch (stage) {
+    case SF_RUN_OPENING:
+        return "opening the slide";
+    case SF_RUN_READING_OVERVIEW:
+        return "reading the overview";
+    case SF_RUN_FINDING_TISSUE:
+        return "finding tissue";
+    case SF_RUN_WRITING_OVERVIEW:
+        return "writing the overview, mask and boxes";
+    case SF_RUN_CUTTING_FRAGMENTS:
+        return "cutting fragments";
+    case SF_RUN_WRITING_REPORT:
+        return "writing the report";
+    case SF_RUN_WRITING_MANIFEST:
+        return "writing the manifest";
+    }
+    return "running";
+}
+
+/* What the caller is told, one call at a time. */
+typedef struct progress_state {
+    sf_run_progress_fn fn;
+    void *user_data;
+    GMutex lock;
+    sf_run_progress now;
+} progress_state;
+
+static void progress_stage(progress_state *p, sf_run_stage stage)
+{
+    if (!p->fn)
+        return;
+    g_mutex_lock(&p->lock);
+    p->now.stage = stage;
+    p->fn(&p->now, p->user_data);
+    g_mutex_unlock(&p->lock);
+}
+
+static void progress_add(progress_state *p, int fragments, int64_t rows)
+{
+    if (!p->fn)
+        return;
+    g_mutex_lock(&p->lock);
+    p->now.fragments_done += fragments;
+    p->now.rows_done += rows;
+    p->fn(&p->now, p->user_data);
+    g_mutex_unlock(&p->lock);
+}
+
 /* ---- Fragments, cut by a few worker threads ---------------------------- */
 
+/* One fragment: a tile of a region (the whole region when it fits one). */
 typedef struct fragment_job {
     sf_box level0;
     int width, height, level;
     char *name;
+    int region;   /* index in the detector's regions */
+    int row, col; /* in the region's grid */
 } fragment_job;
 
+/* A region of tissue on level 0 and how its fragments cut it. */
+typedef struct region_plan {
+    sf_box detected;   /* the detector's box, no padding */
+    sf_box padded;     /* what the tiles cover */
+    double downsample; /* level-0 px per fragment px */
+    int level;
+    int rows, cols;
+    int overlap; /* fragment px */
+} region_plan;
+
 typedef struct fragment_batch {
+    progress_state *progress;
     sf_slide *slide;
     const char *dir;
     int quality;
@@ -116,6 +183,22 @@ static void commit_fragment(gpointer data, gpointer user_data)
         record_failure(user_data, error);
 }
 
+/* The JPEG writer's sink, counting rows for the progress. */
+typedef struct counted_sink {
+    sf_jpeg_writer *writer;
+    progress_state *progress;
+} counted_sink;
+
+static gboolean counted_row_sink(const uint8_t *rows, int first_row, int n_rows, void *user_data,
+                                 GError **error)
+{
+    counted_sink *sink = user_data;
+    if (!sf_jpeg_row_sink(rows, first_row, n_rows, sink->writer, error))
+        return FALSE;
+    progress_add(sink->progress, 0, n_rows);
+    return TRUE;
+}
+
 static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, GError **error)
 {
     g_autofree char *path = g_build_filename(batch->dir, "fragments", job->name, NULL);
@@ -123,13 +206,15 @@ static gboolean write_fragment(fragment_batch *batch, const fragment_job *job, G
         sf_jpeg_writer_open(path, job->width, job->height, batch->quality, error);
     if (!writer)
         return FALSE;
+    counted_sink sink = {writer, batch->progress};
     if (!sf_slide_read_scaled(batch->slide, job->level, job->level0.x, job->level0.y, job->level0.w,
-                              job->level0.h, job->width, job->height, sf_jpeg_row_sink, writer,
+                              job->level0.h, job->width, job->height, counted_row_sink, &sink,
                               error))
         return FALSE;
     sf_output *output = sf_jpeg_writer_finish_data(g_steal_pointer(&writer), error);
     if (!output)
         return FALSE;
+    progress_add(batch->progress, 1, 0);
     /* Committing waits for the disk (two fsyncs, 1.6 ms on the bench's
      * machine: 0.4 s for its 120 fragments), not for a core: it happens on
      * the committer's threads while this one cuts the next fragment. */
@@ -184,11 +269,15 @@ static int larger_first(const void *a, const void *b, void *data)
  * fragments_finish().
  */
 static fragment_batch *fragments_start(sf_slide *slide, const char *dir, int quality, int threads,
-                                       fragment_job *jobs, int n_jobs)
+                                       fragment_job *jobs, int n_jobs, progress_state *progress)
 {
     fragment_batch *batch = g_new0(fragment_batch, 1);
-    *batch = (fragment_batch){
-        .slide = slide, .dir = dir, .quality = quality, .jobs = jobs, .n_jobs = n_jobs};
+    *batch = (fragment_batch){.progress = progress,
+                              .slide = slide,
+                              .dir = dir,
+                              .quality = quality,
+                              .jobs = jobs,
+                              .n_jobs = n_jobs};
     g_mutex_init(&batch->lock);
     batch->order = g_new(int, MAX(n_jobs, 1));
     for (int i = 0; i < n_jobs; i++)
@@ -371,11 +460,82 @@ static gboolean same_file(const char *path, const file_stamp *opened, GError **e
     return FALSE;
 }
 
+/* --overlap in fragment pixels at `downsample`: less than half a tile, or
+ * the tiles would not advance. */
+static gboolean overlap_pixels(const sf_slide *slide, const sf_run_params *used, double mpp,
+                               double downsample, double *overlap, GError **error)
+{
+    *overlap =
+        used->overlap.microns ? used->overlap.value / (mpp * downsample) : used->overlap.value;
+    if (*overlap * 2 < used->tile)
+        return TRUE;
+    g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                "%s: --overlap is %.0f fragment px, half a --tile (%d px) or more; give a "
+                "smaller overlap or a larger tile",
+                sf_slide_path(slide), ceil(*overlap), used->tile);
+    return FALSE;
+}
+
+/*
+ * A region on level 0 (detected, and padded), its fragment resolution and
+ * its tiles, appended to `jobs` named `name`__x…: one fragment when it
+ * fits a tile, else a grid of overlapping tiles, each within the limits
+ * the annotation tool can show (see SF_TILE_MAX).
+ */
+static gboolean plan_region(const sf_slide *slide, const sf_run_params *used, double mpp,
+                            const char *name, const sf_box *box, double padding,
+                            const sf_overview *ov, int index, region_plan *plan, GArray *jobs,
+                            GError **error)
+{
+    int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
+    plan->detected = sf_region_to_level0(box, 0, ov->scale_x, ov->scale_y, w0, h0);
+    plan->padded = sf_region_to_level0(box, padding, ov->scale_x, ov->scale_y, w0, h0);
+    if (!sf_fragment_resolution(slide, &used->fragment, &plan->padded, &plan->downsample,
+                                &plan->level, error))
+        return FALSE;
+    double overlap;
+    if (!overlap_pixels(slide, used, mpp, plan->downsample, &overlap, error))
+        return FALSE;
+    plan->overlap = (int)ceil(overlap);
+    size_t n_tiles = 0;
+    g_autofree sf_tile *tiles = sf_tile_plan(&plan->padded, plan->downsample, used->tile,
+                                             plan->overlap, &plan->rows, &plan->cols, &n_tiles);
+    if (!tiles || jobs->len + n_tiles > SF_FRAGMENTS_MAX) {
+        if (n_tiles > 0 && jobs->len + n_tiles <= SF_FRAGMENTS_MAX)
+            return out_of_memory(sf_slide_path(slide), n_tiles * sizeof *tiles, "tiles", error);
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: more than %d fragments at %.3g level-0 px per fragment px in tiles of "
+                    "%d px; give a coarser --fragment-mpp or a larger --tile",
+                    sf_slide_path(slide), SF_FRAGMENTS_MAX, plan->downsample, used->tile);
+        return FALSE;
+    }
+    for (size_t t = 0; t < n_tiles; t++) {
+        const sf_tile *tile = &tiles[t];
+        fragment_job job = {
+            .level0 = tile->level0,
+            .width = tile->width,
+            .height = tile->height,
+            .level = plan->level,
+            .name = sf_fragment_name_format(name, tile->level0.x, tile->level0.y, tile->level0.w,
+                                            tile->level0.h),
+            .region = index,
+            .row = tile->row,
+            .col = tile->col,
+        };
+        g_array_append_val(jobs, job);
+    }
+    return TRUE;
+}
+
 void sf_run_result_clear(sf_run_result *result)
 {
     g_clear_pointer(&result->output_dir, g_free);
     g_clear_pointer(&result->note, g_free);
 }
+
+static gboolean run_slide(const char *slide_path, const char *output_dir,
+                          const sf_run_params *params, progress_state *progress,
+                          sf_run_result *result, GError **error);
 
 char *sf_slide_stem(const char *path)
 {
@@ -393,10 +553,33 @@ char *sf_slide_stem(const char *path)
 gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_run_params *params,
                       sf_run_result *result, GError **error)
 {
+    return sf_run_slide_progress(slide_path, output_dir, params, NULL, NULL, result, error);
+}
+
+gboolean sf_run_slide_progress(const char *slide_path, const char *output_dir,
+                               const sf_run_params *params, sf_run_progress_fn progress_fn,
+                               void *user_data, sf_run_result *result, GError **error)
+{
+    progress_state progress = {.fn = progress_fn, .user_data = user_data};
+    g_mutex_init(&progress.lock);
+    gboolean ok = run_slide(slide_path, output_dir, params, &progress, result, error);
+    g_mutex_clear(&progress.lock);
+    return ok;
+}
+
+static gboolean run_slide(const char *slide_path, const char *output_dir,
+                          const sf_run_params *params, progress_state *progress,
+                          sf_run_result *result, GError **error)
+{
     gint64 start = g_get_monotonic_time(), stage = start;
     double t_open, t_overview, t_detect, t_write, t_fragments;
     g_autofree char *stem = sf_slide_stem(slide_path);
+    /* Fragments are named after the folder, so that two slides of one stem
+     * (OUTDIR/<stem> and OUTDIR/<stem>-<hash>) never share a fragment name
+     * and each still maps back by its name alone. */
+    g_autofree char *name = g_path_get_basename(output_dir);
 
+    progress_stage(progress, SF_RUN_OPENING);
     file_stamp opened = {0};
     gboolean stamped = stamp_file(slide_path, &opened);
     g_autoptr(sf_slide) slide = sf_slide_open(slide_path, error);
@@ -407,7 +590,9 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         return same_file(slide_path, &opened, error);
     t_open = seconds_since(stage);
     step("opened");
-    /* Before anything is written: the stem names every output. */
+    /* Before anything is written: the stem names every output, through
+     * the folder's name (the stem, or the stem and a suffix that keeps two
+     * slides of one stem apart). */
     g_autoptr(GError) stem_error = NULL;
     if (!sf_stem_check(stem, &stem_error)) {
         g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
@@ -416,20 +601,42 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
                     slide_path, stem_error->message);
         return FALSE;
     }
+    if (!sf_slide_stem_is_safe(name)) {
+        g_set_error(error, SF_ERROR, SF_EXIT_USAGE,
+                    "%s: the folder's name '%s' cannot name fragments (see sf_stem_check)",
+                    output_dir, name);
+        return FALSE;
+    }
 
     /* Geometry and parameters are checked before anything is written. */
     g_auto(sf_overview) ov = {0};
     if (!sf_overview_plan(slide, &params->overview, &ov, error))
         return FALSE;
     int ov_w = ov.width, ov_h = ov.height, ov_level = ov.level;
-    int64_t w0 = sf_slide_width(slide), h0 = sf_slide_height(slide);
     double scale_x = ov.scale_x, scale_y = ov.scale_y;
     sf_detect_params detect;
     double padding;
     if (!sf_run_detect_params(params, slide, scale_x, &detect, &padding, error))
         return FALSE;
+    /* The parameters as this slide's µm/px resolves them: what the
+     * fragments use and the manifest records. */
+    double mpp = sf_run_usable_mpp(sf_slide_mpp_x(slide));
+    sf_run_params used;
+    sf_run_params_for_mpp(params, mpp, &used);
+    if (used.overlap.microns && mpp <= 0)
+        return sf_run_no_mpp_error(slide, "--overlap must be given in pixels, not µm", error);
+    /* Where the fragment resolution does not depend on the region, the
+     * overlap is checked before anything is written. */
+    if (used.fragment.kind != SF_TARGET_MAX_SIZE || !used.overlap.microns) {
+        sf_box whole = {0, 0, sf_slide_width(slide), sf_slide_height(slide)};
+        double downsample, overlap;
+        int level;
+        if (!sf_fragment_resolution(slide, &used.fragment, &whole, &downsample, &level, error) ||
+            !overlap_pixels(slide, &used, mpp, downsample, &overlap, error))
+            return FALSE;
+    }
 
-    g_autoptr(sf_slide_folder) folder = sf_slide_folder_open(output_dir, stem, error);
+    g_autoptr(sf_slide_folder) folder = sf_slide_folder_open(output_dir, name, error);
     if (!folder)
         return FALSE;
     sf_slide_folder_remove_temp_files(folder);
@@ -446,6 +653,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     step("folder-ready");
 
     stage = g_get_monotonic_time();
+    progress_stage(progress, SF_RUN_READING_OVERVIEW);
     /* One read: all of --threads decode its tiles. */
     sf_slide_set_read_threads(slide, params->threads);
     if (!sf_overview_read(slide, &ov, error))
@@ -454,6 +662,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     t_overview = seconds_since(stage);
 
     stage = g_get_monotonic_time();
+    progress_stage(progress, SF_RUN_FINDING_TISSUE);
     g_autofree uint8_t *mask_pixels = try_alloc((size_t)ov_w * ov_h, slide_path, "the mask", error);
     if (!mask_pixels)
         return FALSE;
@@ -467,22 +676,18 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     }
     t_detect = seconds_since(stage);
 
-    /* Regions on level 0 and the fragment each becomes. */
-    int n_jobs = (int)found.n_regions;
-    fragment_job *jobs = g_try_new0(fragment_job, MAX(n_jobs, 1));
-    if (!jobs) {
-        sf_regions_clear(&found);
-        return out_of_memory(slide_path, sizeof *jobs * n_jobs, "the regions", error);
-    }
-    gboolean ok = TRUE;
-    for (int i = 0; i < n_jobs && ok; i++) {
-        fragment_job *job = &jobs[i];
-        job->level0 = sf_region_to_level0(&found.regions[i].box, padding, scale_x, scale_y, w0, h0);
-        ok = sf_fragment_geometry(slide, &params->fragment, &job->level0, &job->width, &job->height,
-                                  &job->level, error);
-        job->name = sf_fragment_name_format(stem, job->level0.x, job->level0.y, job->level0.w,
-                                            job->level0.h);
-    }
+    /* Regions on level 0 and the fragments that cut each. */
+    int n_regions = (int)found.n_regions;
+    g_autofree region_plan *plans = g_try_new0(region_plan, MAX(n_regions, 1));
+    g_autoptr(GArray) job_array = g_array_new(FALSE, TRUE, sizeof(fragment_job));
+    gboolean ok = plans != NULL;
+    if (!ok)
+        out_of_memory(slide_path, sizeof *plans * n_regions, "the regions", error);
+    for (int i = 0; i < n_regions && ok; i++)
+        ok = plan_region(slide, &used, mpp, name, &found.regions[i].box, padding, &ov, i, &plans[i],
+                         job_array, error);
+    fragment_job *jobs = (fragment_job *)job_array->data;
+    int n_jobs = (int)job_array->len;
 
     /* Every name this run may write joins the announced ones before the
      * first is written. */
@@ -492,21 +697,26 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
     if (ok && g_hash_table_size(written) > 0) {
         g_autoptr(GHashTable) announced = g_hash_table_new(g_str_hash, g_str_equal);
         GHashTableIter iter;
-        gpointer name;
+        gpointer key;
         g_hash_table_iter_init(&iter, earlier);
-        while (g_hash_table_iter_next(&iter, &name, NULL))
-            g_hash_table_add(announced, name);
+        while (g_hash_table_iter_next(&iter, &key, NULL))
+            g_hash_table_add(announced, key);
         g_hash_table_iter_init(&iter, written);
-        while (g_hash_table_iter_next(&iter, &name, NULL))
-            g_hash_table_add(announced, name);
+        while (g_hash_table_iter_next(&iter, &key, NULL))
+            g_hash_table_add(announced, key);
         ok = sf_slide_folder_announce_fragments(folder, announced, error);
     }
 
+    progress_stage(progress, SF_RUN_WRITING_OVERVIEW);
+    progress->now.n_fragments = n_jobs;
+    for (int i = 0; i < n_jobs; i++)
+        progress->now.n_rows += jobs[i].height;
     /* Fragments are cut while the overview's files are written. */
+    progress_stage(progress, SF_RUN_CUTTING_FRAGMENTS);
     gint64 fragments_stage = g_get_monotonic_time();
-    fragment_batch *batch =
-        ok ? fragments_start(slide, output_dir, params->jpeg_quality, params->threads, jobs, n_jobs)
-           : NULL;
+    fragment_batch *batch = ok ? fragments_start(slide, output_dir, params->jpeg_quality,
+                                                 params->threads, jobs, n_jobs, progress)
+                               : NULL;
 
     const char *overview_name = params->overview_png ? "overview.png" : "overview.jpg";
     g_autofree char *overview_path = g_build_filename(output_dir, overview_name, NULL);
@@ -558,7 +768,7 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
         g_autoptr(sf_manifest) m = sf_manifest_new();
         m->tool_version = g_strdup(SLIDEFRAG_VERSION);
         m->slide_path = sf_manifest_path_text(slide_path);
-        m->slide_name = g_strdup(stem);
+        m->slide_name = g_strdup(name);
         m->has_file_stamp = TRUE;
         m->file_size = (int64_t)opened.size;
         m->file_mtime = (int64_t)opened.mtime.tv_sec;
@@ -577,14 +787,16 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
             .scale_x = scale_x,
             .scale_y = scale_y,
         };
-        sf_run_params used;
-        sf_run_params_for_mpp(params, sf_run_usable_mpp(sf_slide_mpp_x(slide)), &used);
         m->params = sf_run_params_to_json(&used);
         m->threshold = threshold;
+        /* The connected components' boxes, which the report draws. */
+        m->n_components = found.n_initial;
+        m->components = g_memdup2(found.initial, sizeof(sf_box) * MAX(found.n_initial, 1));
         m->n_regions = (size_t)n_jobs;
         m->regions = g_new0(sf_manifest_region, MAX(n_jobs, 1));
         for (int i = 0; i < n_jobs; i++) {
             const fragment_job *job = &jobs[i];
+            const region_plan *plan = &plans[job->region];
             m->regions[i] = (sf_manifest_region){
                 .id = i,
                 .x = job->level0.x,
@@ -596,37 +808,52 @@ gboolean sf_run_slide(const char *slide_path, const char *output_dir, const sf_r
                 .fragment_width = job->width,
                 .fragment_height = job->height,
                 .has_overview = TRUE,
-                .overview = found.regions[i].box,
-                .tissue_fraction = found.regions[i].tissue_fraction,
+                .overview = found.regions[job->region].box,
+                .tissue_fraction = found.regions[job->region].tissue_fraction,
                 .fragment_downsample = (double)job->level0.w / job->width,
                 .fragment_level = job->level,
+                .has_tissue = TRUE,
+                .tissue = job->region,
+                .row = job->row,
+                .col = job->col,
+                .rows = plan->rows,
+                .cols = plan->cols,
+                .overlap = plan->overlap,
+                .detected = plan->detected,
+                .tissue_box = plan->padded,
+                .tissue_downsample = plan->downsample,
             };
         }
         m->timings = (sf_manifest_timings){t_open,  t_overview,  t_detect,
                                            t_write, t_fragments, seconds_since(start)};
         g_autofree char *manifest_path = g_build_filename(output_dir, "manifest.json", NULL);
-        ok = sf_manifest_write(m, manifest_path, error);
+        /* The report, from the manifest as it will be written, and before
+         * it: a folder with a manifest has its page. */
+        progress_stage(progress, SF_RUN_WRITING_REPORT);
+        ok = sf_report_write_slide(m, output_dir, error);
+        progress_stage(progress, SF_RUN_WRITING_MANIFEST);
+        if (ok)
+            ok = sf_manifest_write(m, manifest_path, error);
     }
     if (ok) {
         step("manifest-written");
         sf_slide_folder_forget_pending(folder);
         step("done");
         if (result) {
-            double mpp = sf_slide_mpp_x(slide);
-            if (mpp > 0 && sf_run_usable_mpp(mpp) == 0)
+            double recorded = sf_slide_mpp_x(slide);
+            if (recorded > 0 && mpp == 0)
                 result->note = g_strdup_printf(
                     "%s: the slide records %g µm/px (openslide.mpp-x), not a plausible "
                     "resolution (%g .. %g): treated as unknown",
-                    slide_path, mpp, SF_MPP_MIN, SF_MPP_MAX);
+                    slide_path, recorded, SF_MPP_MIN, SF_MPP_MAX);
             result->output_dir = g_strdup(output_dir);
-            result->n_regions = n_jobs;
+            result->n_regions = n_regions;
             result->n_fragments = n_jobs;
             result->seconds = seconds_since(start);
         }
     }
     for (int i = 0; i < n_jobs; i++)
         g_free(jobs[i].name);
-    g_free(jobs);
     sf_regions_clear(&found);
     return ok;
 }

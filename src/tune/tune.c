@@ -114,9 +114,12 @@ static gboolean score_on_slide(tune_state *state, const sf_tune_candidate *c, co
     sf_regions found = {0};
     if (sf_find_regions(mask, &detect.regions, &found) != SF_OK)
         return FALSE;
+    /* The detected boxes, as eval scores a run's manifest: padding is a
+     * margin around the fragments, not part of what was found. */
+    (void)padding;
     sf_box *pred = g_new(sf_box, MAX(found.n_regions, 1));
     for (size_t i = 0; i < found.n_regions; i++)
-        pred[i] = sf_region_to_level0(&found.regions[i].box, padding, ov->scale_x, ov->scale_y,
+        pred[i] = sf_region_to_level0(&found.regions[i].box, 0, ov->scale_x, ov->scale_y,
                                       sf_slide_width(ts->slide), sf_slide_height(ts->slide));
     sf_status status = sf_score_boxes(ts->truth->boxes, ts->truth->n_boxes, pred, found.n_regions,
                                       state->score_params, score, NULL);
