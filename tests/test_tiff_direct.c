@@ -22,6 +22,7 @@
 #include "slide/slide_internal.h"
 #include "slide/tiff_direct.h"
 #include "slidefrag/error.h"
+#include "slidefrag/run.h"
 #include "slidefrag/slide.h"
 
 typedef struct {
@@ -294,15 +295,28 @@ static gboolean copy_rows(const uint8_t *rows, int first_row, int n_rows, void *
     return TRUE;
 }
 
-/* sf_slide_read_scaled() with direct reads on and off (and with one read
- * thread): the same bytes, wherever OpenSlide's reads are exact. */
+/*
+ * sf_slide_read_scaled() with direct reads on and off (and with one read
+ * thread), the decoder's own reduction off: the same bytes, wherever
+ * OpenSlide's reads are exact. With the reduction on (OpenSlide has none),
+ * one thread, two and three give the same bytes too.
+ */
 static void compare_scaled(sf_slide *slide, int level, int64_t x, int64_t y, int64_t w, int64_t h,
                            int out_w, int out_h, size_t budget)
 {
-    scaled runs[3];
-    for (int r = 0; r < 3; r++) {
+    enum { N = 6 };
+    static const char *const what[N] = {"",
+                                        "OpenSlide's read",
+                                        "a one-thread read",
+                                        "",
+                                        "a one-thread read, the decoder reducing",
+                                        "a three-thread read, the decoder reducing"};
+    static const int threads[N] = {2, 2, 1, 2, 1, 3};
+    scaled runs[N];
+    for (int r = 0; r < N; r++) {
         sf_slide_set_direct_reads(slide, r != 1);
-        sf_slide_set_read_threads(slide, r == 2 ? 1 : 2);
+        sf_slide_set_decoder_scaling(slide, r >= 3);
+        sf_slide_set_read_threads(slide, threads[r]);
         assert_true((r != 1) == (sf_slide_direct(slide) != NULL));
         runs[r] = (scaled){g_malloc((size_t)out_w * out_h * 3), out_w, out_h};
         GError *error = NULL;
@@ -311,15 +325,15 @@ static void compare_scaled(sf_slide *slide, int level, int64_t x, int64_t y, int
             fail_msg("%s", error->message);
     }
     size_t n = (size_t)out_w * out_h * 3;
-    for (int r = 1; r < 3; r++)
-        if (memcmp(runs[0].rgb, runs[r].rgb, n))
+    for (int r = 1; r < N; r++)
+        if (r != 3 && memcmp(runs[r < 3 ? 0 : 3].rgb, runs[r].rgb, n))
             fail_msg("%s level %d (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
                      ") -> %dx%d: %s differs",
-                     sf_slide_path(slide), level, x, y, out_w, out_h,
-                     r == 1 ? "OpenSlide's read" : "a one-thread read");
-    for (int r = 0; r < 3; r++)
+                     sf_slide_path(slide), level, x, y, out_w, out_h, what[r]);
+    for (int r = 0; r < N; r++)
         g_free(runs[r].rgb);
     sf_slide_set_direct_reads(slide, TRUE);
+    sf_slide_set_decoder_scaling(slide, TRUE);
     sf_slide_set_read_threads(slide, 2);
 }
 
@@ -358,6 +372,246 @@ static void test_scaled_reads_unchanged(void **state)
     compare_scaled_slide(f->generic_ycbcr);
     compare_scaled_slide(f->generic_rgb);
     compare_scaled_slide(f->aperio);
+}
+
+/* Peak signal-to-noise ratio of b against a, in dB; infinite when equal. */
+static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double se = 0;
+    for (size_t i = 0; i < n; i++)
+        se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 * (double)n / se);
+}
+
+static uint8_t *read_buffer(sf_slide *slide, int level, int64_t x, int64_t y, int64_t w, int64_t h,
+                            int out_w, int out_h)
+{
+    GError *error = NULL;
+    uint8_t *rgb = sf_slide_read_scaled_buffer(slide, level, x, y, w, h, out_w, out_h, &error);
+    if (!rgb)
+        fail_msg("%s", error->message);
+    return rgb;
+}
+
+/*
+ * The decoder's reduction (DCT scaling) against a full decode and an exact
+ * area average, on real H&E tissue (CMU-1's middle) stored three ways: as
+ * the scanner wrote it (RGB JPEG), and re-encoded by vips as YCbCr 4:2:0 at
+ * quality 80 and 85 in 128- and 240-px tiles. At least 40 dB everywhere;
+ * the reduction is used where the rule says (whole reduced pixels, or four
+ * or more of them an output pixel) and nowhere else.
+ */
+static void test_decoder_scaling_close_to_full_decode(void **state)
+{
+    fixtures *f = *state;
+    g_autofree char *cmu = test_fixture("cmu-1-small-region.svs");
+    const char *slides[] = {cmu, f->generic_ycbcr, f->aperio};
+    static const struct {
+        int64_t x, y;
+        double scale;
+        gboolean reduces;
+    } cases[] = {
+        {300, 300, 2, TRUE},    /* copies of reduced pixels */
+        {300, 300, 4, TRUE},    /* from a reduced pixel's edge */
+        {301, 299, 2, FALSE},   /* half a reduced pixel off: not reduced */
+        {301, 299, 4, FALSE},   /* a reduced pixel would blur up to 1 px */
+        {301, 299, 3, FALSE},   /* 1.5 reduced pixels an output pixel */
+        {301, 299, 8, TRUE},    /* 1/2, then 4 reduced pixels each */
+        {300, 300, 8.2, TRUE},  /* 1/2, 4.1 each */
+        {301, 299, 12.4, TRUE}, /* 1/2, 6.2 each */
+        {300, 300, 16.4, TRUE}, /* 1/4, 4.1 each */
+        {301, 299, 32, TRUE},   /* 1/8, 4 each */
+        {301, 299, 50, TRUE},   /* 1/8, 6.25 each */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(slides); i++) {
+        g_autoptr(sf_slide) slide = test_open_slide(slides[i]);
+        for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
+            const int64_t w = 1600, h = 2300;
+            int out_w = (int)lround(w / cases[t].scale), out_h = (int)lround(h / cases[t].scale);
+            sf_slide_set_decoder_scaling(slide, FALSE);
+            g_autofree uint8_t *full =
+                read_buffer(slide, 0, cases[t].x, cases[t].y, w, h, out_w, out_h);
+            sf_slide_set_decoder_scaling(slide, TRUE);
+            g_autofree uint8_t *reduced =
+                read_buffer(slide, 0, cases[t].x, cases[t].y, w, h, out_w, out_h);
+            size_t n = (size_t)out_w * out_h * 3;
+            double db = psnr(full, reduced, n);
+            if (db < 40)
+                fail_msg("%s at scale %g from (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                         "): %.2f dB",
+                         slides[i], cases[t].scale, cases[t].x, cases[t].y, db);
+            /* Real tissue never decodes to the same bytes both ways. */
+            if (cases[t].reduces != (memcmp(full, reduced, n) != 0))
+                fail_msg("%s at scale %g: the decoder %s", slides[i], cases[t].scale,
+                         cases[t].reduces ? "did not reduce" : "reduced");
+        }
+    }
+}
+
+/*
+ * What detection sees is deterministic: the overview (the decoder reducing
+ * by 2, then 5.8 level pixels an output pixel) is the same bytes whatever
+ * the threads and the strips, on a slide opened again. Determinism here
+ * means: the bytes depend on the file, the level and the output size only.
+ * Different builds of libjpeg-turbo could in principle differ; its scaled
+ * inverse DCTs are integer arithmetic, the same with and without SIMD.
+ */
+static void test_reduced_overview_deterministic(void **state)
+{
+    (void)state;
+    g_autofree char *cmu = test_fixture("cmu-1-small-region.svs");
+    /* 11.6 and 23.2 level pixels an output pixel: the decoder halves, then
+     * quarters. */
+    static const double sizes[] = {256, 128};
+    for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        g_autoptr(sf_slide) first = test_open_slide(cmu);
+        const sf_target target = {SF_TARGET_MAX_SIZE, sizes[i]};
+        int out_w, out_h, level;
+        assert_true(sf_overview_geometry(first, &target, &out_w, &out_h, &level, NULL));
+        assert_int_equal(level, 0);
+        int64_t W = sf_slide_width(first), H = sf_slide_height(first);
+        g_autofree uint8_t *want = read_buffer(first, level, 0, 0, W, H, out_w, out_h);
+        size_t n = (size_t)out_w * out_h * 3;
+        sf_slide_set_decoder_scaling(first, FALSE);
+        g_autofree uint8_t *full = read_buffer(first, level, 0, 0, W, H, out_w, out_h);
+        assert_true(memcmp(want, full, n) != 0); /* it did reduce */
+        assert_true(psnr(full, want, n) >= 40);
+        static const size_t budgets[] = {SF_STRIP_BYTES_DEFAULT, 1 << 16, 4096};
+        for (int threads = 1; threads <= 4; threads++)
+            for (size_t b = 0; b < G_N_ELEMENTS(budgets); b++) {
+                g_autoptr(sf_slide) again = test_open_slide(cmu);
+                sf_slide_set_read_threads(again, threads);
+                scaled got = {g_malloc(n), out_w, out_h};
+                assert_true(sf_slide_read_scaled_budget(again, level, 0, 0, W, H, out_w, out_h,
+                                                        budgets[b], copy_rows, &got, NULL));
+                if (memcmp(want, got.rgb, n))
+                    fail_msg("%g px: %d threads, %zu-byte strips: another overview", sizes[i],
+                             threads, budgets[b]);
+                g_free(got.rgb);
+            }
+    }
+}
+
+/* Reads in whole tile rows decode every tile straight into the rows they
+ * return; only tiles that a read's left or right edge cuts (or the level's:
+ * its last column of tiles is 60 px of 240) go through a buffer. Counted,
+ * on the 240-px tiles of the Aperio pyramid. */
+static void test_whole_tile_rows_copy_nothing(void **state)
+{
+    fixtures *f = *state;
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
+    sf_tiff_direct *td = sf_slide_direct(slide);
+    static const struct {
+        int64_t x, y, w, h;
+        int shift;
+        uint64_t tiles, cut;
+    } cases[] = {
+        {240, 480, 960, 720, 0, 12, 0}, /* 4 x 3 whole tiles */
+        {250, 480, 950, 720, 0, 12, 3}, /* the left column cut */
+        {240, 480, 960, 720, 1, 12, 0}, /* halved by the decoder, a copy */
+        {0, 0, 2220, 2967, 0, 130, 13}, /* the whole level, edges included */
+    };
+    for (size_t t = 0; t < G_N_ELEMENTS(cases); t++) {
+        uint64_t decoded0, buffered0, decoded1, buffered1;
+        sf_tiff_direct_counts(td, &decoded0, &buffered0);
+        int d = 1 << cases[t].shift;
+        g_autofree uint8_t *rgb =
+            read_buffer(slide, 0, cases[t].x, cases[t].y, cases[t].w, cases[t].h,
+                        (int)(cases[t].w / d), (int)(cases[t].h / d));
+        sf_tiff_direct_counts(td, &decoded1, &buffered1);
+        assert_int_equal(decoded1 - decoded0, cases[t].tiles);
+        assert_int_equal(buffered1 - buffered0, cases[t].cut);
+    }
+}
+
+typedef struct {
+    sf_slide *slide;
+    gboolean waited;
+} helped_sink_state;
+
+/* A sink that, on its first rows, waits until some chunk of the read was
+ * decoded by another thread: counting, with a generous deadline only
+ * against a hang. */
+static gboolean wait_for_help(const uint8_t *rows, int first_row, int n_rows, void *user_data,
+                              GError **error)
+{
+    (void)rows;
+    (void)first_row;
+    (void)n_rows;
+    (void)error;
+    helped_sink_state *st = user_data;
+    for (int i = 0; !st->waited && i < 60000; i++) {
+        uint64_t chunks, helped;
+        sf_read_crew_counts(sf_slide_crew(st->slide), &chunks, &helped);
+        if (helped > 0)
+            break;
+        g_usleep(1000);
+    }
+    st->waited = TRUE;
+    return TRUE;
+}
+
+/* A read with two threads: its caller and one helper both decode. */
+static void test_read_threads_share_the_work(void **state)
+{
+    fixtures *f = *state;
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
+    sf_slide_set_read_threads(slide, 2);
+    helped_sink_state st = {slide, FALSE};
+    /* Strips of 240 rows: 13 chunks, read ahead while the sink waits. */
+    assert_true(sf_slide_read_scaled_budget(slide, 0, 0, 0, 2220, 2967, 2220, 2967, 4 << 20,
+                                            wait_for_help, &st, NULL));
+    uint64_t chunks, helped;
+    sf_read_crew_counts(sf_slide_crew(slide), &chunks, &helped);
+    assert_true(chunks >= 13);
+    assert_true(helped >= 1 && helped < chunks);
+}
+
+typedef struct {
+    sf_slide *slide;
+    int reads_left; /* under the helpers' lock: read through done() */
+    gboolean ok;
+} joiner;
+
+static gboolean no_reads_left(void *data)
+{
+    return g_atomic_int_get(&((joiner *)data)->reads_left) == 0;
+}
+
+static gpointer one_thread_read(gpointer data)
+{
+    joiner *j = data;
+    helped_sink_state st = {j->slide, FALSE};
+    j->ok = sf_slide_read_scaled_budget(j->slide, 0, 0, 0, 2220, 2967, 1110, 1483, 4 << 20,
+                                        wait_for_help, &st, NULL);
+    g_atomic_int_set(&j->reads_left, 0);
+    sf_slide_wake_helpers(j->slide);
+    return NULL;
+}
+
+/* A thread with nothing left to read joins a read in progress: that read's
+ * own thread reads alone (one read thread), the other helps it through
+ * sf_slide_help_reads() until it is over, and the pixels are unchanged. */
+static void test_idle_thread_joins_a_read(void **state)
+{
+    fixtures *f = *state;
+    g_autoptr(sf_slide) slide = test_open_slide(f->aperio);
+    sf_slide_set_read_threads(slide, 1);
+    g_autofree uint8_t *alone = read_buffer(slide, 0, 0, 0, 2220, 2967, 1110, 1483);
+    uint64_t chunks0, helped0;
+    sf_read_crew_counts(sf_slide_crew(slide), &chunks0, &helped0);
+    assert_int_equal(helped0, 0); /* nobody helps a one-thread read */
+
+    joiner j = {slide, 1, FALSE};
+    GThread *reader = g_thread_new("fragment", one_thread_read, &j);
+    sf_slide_help_reads(slide, no_reads_left, &j);
+    g_thread_join(reader);
+    assert_true(j.ok);
+    uint64_t chunks, helped;
+    sf_read_crew_counts(sf_slide_crew(slide), &chunks, &helped);
+    assert_true(helped >= 1);
+    g_autofree uint8_t *shared = read_buffer(slide, 0, 0, 0, 2220, 2967, 1110, 1483);
+    assert_memory_equal(alone, shared, (size_t)1110 * 1483 * 3);
 }
 
 /* Many threads reading one slide at once get what one thread gets. */
@@ -529,6 +783,11 @@ int main(void)
         cmocka_unit_test(test_strip_reads),
         cmocka_unit_test(test_corrupt_tile),
         cmocka_unit_test(test_read_threads_setting),
+        cmocka_unit_test(test_decoder_scaling_close_to_full_decode),
+        cmocka_unit_test(test_reduced_overview_deterministic),
+        cmocka_unit_test(test_whole_tile_rows_copy_nothing),
+        cmocka_unit_test(test_read_threads_share_the_work),
+        cmocka_unit_test(test_idle_thread_joins_a_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,6 +49,11 @@ gboolean sf_jpeg_writer_write(sf_jpeg_writer *writer, const uint8_t *rows, int n
                               GError **error);
 /* Finishes, checks every row was written, renames into place; frees. */
 gboolean sf_jpeg_writer_finish(sf_jpeg_writer *writer, GError **error);
+/* sf_jpeg_writer_finish() but the commit: the JPEG is whole in its
+ * temporary file, and the caller commits it (sf_output_commit(), from any
+ * thread: its fsync need not hold up the encoding) or aborts it. Frees the
+ * writer; NULL on error. */
+sf_output *sf_jpeg_writer_finish_data(sf_jpeg_writer *writer, GError **error);
 void sf_jpeg_writer_abort(sf_jpeg_writer *writer); /* frees, removes temp */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sf_jpeg_writer, sf_jpeg_writer_abort)
 

@@ -81,6 +81,18 @@ int sf_slide_best_level(const sf_slide *slide, double downsample);
  */
 void sf_slide_set_read_threads(sf_slide *slide, int threads);
 
+/*
+ * The calling thread helps the slide's reads in progress (decoding their
+ * tiles ahead of the threads that wait for them, reads started later
+ * included) until done(data) returns TRUE. For callers that run several
+ * reads at once on their own threads: a thread whose own reads are over
+ * joins the ones still going instead of ending. done() is called with a
+ * lock held, so it must be quick and must not read the slide; whoever makes
+ * it TRUE calls sf_slide_wake_helpers() afterwards.
+ */
+void sf_slide_help_reads(sf_slide *slide, gboolean (*done)(void *data), void *data);
+void sf_slide_wake_helpers(sf_slide *slide);
+
 /* Receives output rows as they are produced: `rows` holds n_rows rows of
  * width*3 bytes (RGB, tightly packed) starting at output row first_row.
  * Return FALSE with error set to stop. */
@@ -92,7 +104,10 @@ typedef gboolean (*sf_row_sink)(const uint8_t *rows, int first_row, int n_rows, 
  * out_width x out_height RGB pixels, reading from `level` in horizontal
  * strips so memory stays bounded by a few strips whatever the rectangle's
  * size. Transparent pixels are composited onto the slide's background
- * colour. Rows reach `sink` in order, in batches.
+ * colour. Rows reach `sink` in order, in batches. Where the backend's
+ * decoder can reduce (JPEG tiles: DCT scaling) and the output is small
+ * enough, the level is decoded reduced first (src/slide/resample.c says
+ * when): the same bytes every time, close to the full decode's.
  * Errors: SF_EXIT_SLIDE_READ when OpenSlide fails, or what the sink set.
  */
 gboolean sf_slide_read_scaled(sf_slide *slide, int level, int64_t x, int64_t y, int64_t w,

@@ -174,11 +174,22 @@ static gboolean writer_write(sf_jpeg_writer *writer, const uint8_t *rows, int n_
         set_libjpeg_error(writer, error);
         return FALSE;
     }
-    for (int i = 0; i < n_rows; i++) {
-        /* libjpeg's prototype is not const-correct; it only reads the row. */
-        JSAMPROW row = (JSAMPROW)(rows + (size_t)i * stride);
-        jpeg_write_scanlines(&writer->cinfo, &row, 1);
-        writer->rows_written++;
+    /* Many rows a call: libjpeg takes what it can and says how many. */
+    for (int i = 0; i < n_rows;) {
+        JSAMPROW batch[32];
+        int n = MIN(n_rows - i, (int)G_N_ELEMENTS(batch));
+        for (int k = 0; k < n; k++)
+            /* libjpeg's prototype is not const-correct; it only reads rows. */
+            batch[k] = (JSAMPROW)(rows + (size_t)(i + k) * stride);
+        int done = (int)jpeg_write_scanlines(&writer->cinfo, batch, (JDIMENSION)n);
+        if (done <= 0) { /* only a suspending destination stops; ours does not */
+            writer->failed = TRUE;
+            g_set_error(error, SF_ERROR, SF_EXIT_FAILURE, "cannot write JPEG %s: libjpeg stalled",
+                        path);
+            return FALSE;
+        }
+        i += done;
+        writer->rows_written += done;
     }
     return TRUE;
 }
@@ -190,33 +201,40 @@ gboolean sf_jpeg_writer_write(sf_jpeg_writer *writer, const uint8_t *rows, int n
     return writer_write(writer, rows, n_rows, (size_t)writer->width * writer->components, error);
 }
 
-gboolean sf_jpeg_writer_finish(sf_jpeg_writer *writer, GError **error)
+sf_output *sf_jpeg_writer_finish_data(sf_jpeg_writer *writer, GError **error)
 {
-    g_return_val_if_fail(writer != NULL, FALSE);
+    g_return_val_if_fail(writer != NULL, NULL);
     const char *path = sf_output_path(writer->output);
     if (writer->failed) {
         g_set_error(error, SF_ERROR, SF_EXIT_OUTPUT,
                     "cannot write JPEG %s: an earlier write failed", path);
         writer_free(writer);
-        return FALSE;
+        return NULL;
     }
     if (writer->rows_written != writer->height) {
         g_set_error(error, SF_ERROR, SF_EXIT_FAILURE,
                     "cannot write JPEG %s: only %d of %d rows were written", path,
                     writer->rows_written, writer->height);
         writer_free(writer);
-        return FALSE;
+        return NULL;
     }
     if (setjmp(writer->err.jump)) {
         set_libjpeg_error(writer, error);
         writer_free(writer);
-        return FALSE;
+        return NULL;
     }
     jpeg_finish_compress(&writer->cinfo);
     sf_output *output = writer->output;
     writer->output = NULL;
     writer_free(writer);
-    return sf_output_commit(output, error);
+    return output;
+}
+
+gboolean sf_jpeg_writer_finish(sf_jpeg_writer *writer, GError **error)
+{
+    g_return_val_if_fail(writer != NULL, FALSE);
+    sf_output *output = sf_jpeg_writer_finish_data(writer, error);
+    return output && sf_output_commit(output, error);
 }
 
 void sf_jpeg_writer_abort(sf_jpeg_writer *writer)

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "slidefrag/slide.h"
@@ -95,6 +96,25 @@ typedef struct sf_slide_backend {
      * then plans reads on such origins). NULL: always TRUE.
      */
     gboolean (*exact_origins)(void *state, int level);
+    /*
+     * Optional (NULL: reads go through read()). The largest shift
+     * read_rgb() takes for the level, or -1 when it cannot read the level:
+     * 0 reads the level's own pixels, s > 0 the level reduced by 2^s by
+     * the decoder itself (libjpeg's DCT scaling, up to 3).
+     */
+    int (*rgb_shift_max)(void *state, int level);
+    /*
+     * Optional, with rgb_shift_max(): opaque RGB pixels [x, x + w) x
+     * [y, y + h) of the level reduced by 2^shift (0: the level's pixels,
+     * exactly those read() gives), into rows of `stride` bytes. The
+     * reduced level is ceil(width / 2^shift) x ceil(height / 2^shift) and
+     * the rectangle lies within it. For backends whose pixels are opaque
+     * (no compositing to do) and that can decode straight into the
+     * caller's rows. `more_below` and threads as for read().
+     */
+    gboolean (*read_rgb)(void *state, int level, int shift, int64_t x, int64_t y, int64_t w,
+                         int64_t h, gboolean more_below, uint8_t *dest, size_t stride,
+                         GError **error);
 } sf_slide_backend;
 
 /* The backends, in the order they are asked whether they take a file. */

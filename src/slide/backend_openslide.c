@@ -231,6 +231,21 @@ static gboolean os_exact_origins(void *state, int level)
     return st->direct && st->direct_on;
 }
 
+static int os_rgb_shift_max(void *state, int level)
+{
+    (void)level;
+    const os_state *st = state;
+    return st->direct && st->direct_on ? SF_TIFF_SHIFT_MAX : -1;
+}
+
+static gboolean os_read_rgb(void *state, int level, int shift, int64_t x, int64_t y, int64_t w,
+                            int64_t h, gboolean more_below, uint8_t *dest, size_t stride,
+                            GError **error)
+{
+    os_state *st = state;
+    return sf_tiff_read_rgb(st->direct, level, shift, x, y, w, h, more_below, dest, stride, error);
+}
+
 const sf_slide_backend sf_backend_openslide = {
     .name = "openslide",
     .description = "OpenSlide 3.4.1: Aperio SVS, Hamamatsu NDPI/VMS/VMU, Leica SCN, MIRAX, "
@@ -241,6 +256,8 @@ const sf_slide_backend sf_backend_openslide = {
     .close = os_close,
     .read = os_read,
     .exact_origins = os_exact_origins,
+    .rgb_shift_max = os_rgb_shift_max,
+    .read_rgb = os_read_rgb,
 };
 
 /* ---- Test hooks ------------------------------------------------------------ */

@@ -44,6 +44,8 @@ struct sf_slide {
     void *state;
     sf_slide_meta meta;
     int read_threads;
+    gboolean decoder_scaling;
+    sf_read_crew *crew;
 };
 
 /* ---- What backends fill in ---------------------------------------------- */
@@ -249,6 +251,8 @@ sf_slide *sf_slide_open(const char *path, GError **error)
         return NULL;
     }
     slide->read_threads = (int)g_get_num_processors();
+    slide->decoder_scaling = TRUE;
+    slide->crew = sf_read_crew_new();
     return slide;
 }
 
@@ -259,6 +263,7 @@ void sf_slide_close(sf_slide *slide)
     if (slide->state)
         slide->backend->close(slide->state);
     meta_clear(&slide->meta);
+    sf_read_crew_free(slide->crew);
     g_free(slide->path);
     g_free(slide);
 }
@@ -284,6 +289,21 @@ gboolean sf_slide_exact_origins(const sf_slide *slide, int level)
     return !slide->backend->exact_origins || slide->backend->exact_origins(slide->state, level);
 }
 
+int sf_slide_rgb_shift_max(const sf_slide *slide, int level)
+{
+    if (!slide->backend->rgb_shift_max || !slide->backend->read_rgb)
+        return -1;
+    return slide->backend->rgb_shift_max(slide->state, level);
+}
+
+gboolean sf_slide_read_rgb(sf_slide *slide, int level, int shift, int64_t x, int64_t y, int64_t w,
+                           int64_t h, gboolean more_below, uint8_t *dest, size_t stride,
+                           GError **error)
+{
+    return slide->backend->read_rgb(slide->state, level, shift, x, y, w, h, more_below, dest,
+                                    stride, error);
+}
+
 /* ---- Description ----------------------------------------------------------- */
 
 void sf_slide_set_read_threads(sf_slide *slide, int threads)
@@ -295,6 +315,33 @@ void sf_slide_set_read_threads(sf_slide *slide, int threads)
 int sf_slide_read_threads(const sf_slide *slide)
 {
     return slide->read_threads;
+}
+
+sf_read_crew *sf_slide_crew(const sf_slide *slide)
+{
+    return slide->crew;
+}
+
+void sf_slide_help_reads(sf_slide *slide, gboolean (*done)(void *data), void *data)
+{
+    g_return_if_fail(slide != NULL && done != NULL);
+    sf_read_crew_help(slide->crew, done, data);
+}
+
+void sf_slide_wake_helpers(sf_slide *slide)
+{
+    g_return_if_fail(slide != NULL);
+    sf_read_crew_wake(slide->crew);
+}
+
+void sf_slide_set_decoder_scaling(sf_slide *slide, gboolean on)
+{
+    slide->decoder_scaling = on;
+}
+
+gboolean sf_slide_decoder_scaling(const sf_slide *slide)
+{
+    return slide->decoder_scaling;
 }
 
 const char *sf_slide_path(const sf_slide *slide)
